@@ -1,0 +1,171 @@
+"""Run directories shared by both models: resolved config, metrics, checkpoints, TensorBoard, progress bar."""
+
+import dataclasses
+import json
+import os
+import sys
+import time
+
+import tensorflow as tf
+import tqdm
+
+# Default root of run directories: the project's `checkpoints/` folder.
+DEFAULT_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+
+# Fields that may change when a run is resumed or extended; any other difference means another experiment.
+RESUMABLE_FIELDS = ("num_iterations", "log_every", "sample_every", "checkpoint_every", "num_output_samples")
+
+
+def write_json_atomic(path, value):
+    """Writes JSON so that a crash leaves either the old file or the new one, never half of one."""
+    temporary = f"{path}.tmp{os.getpid()}"
+    with open(temporary, "w") as handle:
+        json.dump(value, handle, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def config_to_dict(config):
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(config).items()}
+
+
+def config_from_dict(config_class, values):
+    """Rebuilds a frozen config dataclass from JSON values (lists back to tuples; unknown keys are an error)."""
+    fields = {field.name: field for field in dataclasses.fields(config_class)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(f"config.json has fields this version does not know: {unknown}")
+    return config_class(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
+
+
+class RunDirectory:
+    """`<workdir>/config.json, metrics.json, history.jsonl, ckpt/, tb/, samples/`."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.config_path = os.path.join(self.path, "config.json")
+        self.metrics_path = os.path.join(self.path, "metrics.json")
+        self.history_path = os.path.join(self.path, "history.jsonl")
+        self.checkpoint_dir = os.path.join(self.path, "ckpt")
+        self.tensorboard_dir = os.path.join(self.path, "tb")
+        self.samples_dir = os.path.join(self.path, "samples")
+
+    def exists(self):
+        return os.path.isfile(self.config_path)
+
+    def read_config_dict(self):
+        if not self.exists():
+            raise FileNotFoundError(f"no run in {self.path} (config.json missing); train one first with --mode train")
+        with open(self.config_path) as handle:
+            return json.load(handle)
+
+    def prepare(self, config):
+        """Creates the directory for a new run, or checks that an existing run is the same experiment.
+
+        Returns:
+          True when a run was already there (it will be resumed).
+        """
+        if self.exists():
+            stored = self.read_config_dict()
+            wanted = config_to_dict(config)
+            if stored.get("experiment") != wanted["experiment"]:
+                raise ValueError(f"--workdir {self.path} holds a {stored.get('experiment')!r} run, not "
+                                 f"{wanted['experiment']!r}; choose another --workdir")
+            differing = sorted(key for key in wanted
+                               if key not in RESUMABLE_FIELDS and stored.get(key) != wanted[key])
+            if differing:
+                details = ", ".join(f"{key}: {stored.get(key)!r} there, {wanted[key]!r} now" for key in differing)
+                raise ValueError(f"--workdir {self.path} holds a run with another configuration ({details}); "
+                                 f"choose another --workdir to start a new run")
+            write_json_atomic(self.config_path, wanted)  # Record extended iteration counts.
+            return True
+        parent = os.path.dirname(self.path)
+        os.makedirs(parent, exist_ok=True)
+        if not os.access(parent, os.W_OK):
+            raise PermissionError(f"cannot write run directory under {parent}; choose a writable --workdir")
+        for directory in (self.path, self.checkpoint_dir, self.tensorboard_dir, self.samples_dir):
+            os.makedirs(directory, exist_ok=True)
+        write_json_atomic(self.config_path, config_to_dict(config))
+        return False
+
+    def sample_path(self, name):
+        os.makedirs(self.samples_dir, exist_ok=True)
+        return os.path.join(self.samples_dir, name)
+
+    def write_metrics(self, metrics):
+        write_json_atomic(self.metrics_path, metrics)
+
+    def read_metrics(self):
+        if not os.path.isfile(self.metrics_path):
+            return {}
+        with open(self.metrics_path) as handle:
+            return json.load(handle)
+
+    def append_history(self, row):
+        with open(self.history_path, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+    def read_history(self):
+        if not os.path.isfile(self.history_path):
+            return []
+        rows = []
+        with open(self.history_path) as handle:
+            for line in handle:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # A line cut by a crash: everything after it is lost anyway.
+        return rows
+
+    def truncate_history(self, last_iteration):
+        """Drops history rows past the restored checkpoint, so a resumed run continues rather than repeats."""
+        rows = [row for row in self.read_history() if row.get("iteration", 0) <= last_iteration]
+        temporary = self.history_path + ".tmp"
+        with open(temporary, "w") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+        os.replace(temporary, self.history_path)
+
+
+class Checkpointer:
+    """`tf.train.CheckpointManager` with restore-or-initialise; TF writes the state file last, atomically."""
+
+    def __init__(self, directory, max_to_keep=3, **trackables):
+        self.checkpoint = tf.train.Checkpoint(**trackables)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
+
+    def restore_or_initialize(self):
+        """Restores the latest checkpoint if there is one; returns its path or None."""
+        latest = self.manager.latest_checkpoint
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+        return latest
+
+    def save(self, step):
+        return self.manager.save(checkpoint_number=int(step))
+
+
+def progress_bar(start, total, description):
+    """A tqdm bar with ETA; quiet on non-terminals except for occasional lines."""
+    return tqdm.tqdm(total=total, initial=start, desc=description, unit="it", dynamic_ncols=True,
+                     file=sys.stderr, mininterval=1.0 if sys.stderr.isatty() else 30.0)
+
+
+class Stopwatch:
+    """Wall-clock seconds per iteration over this session, skipping the first (tracing) iteration."""
+
+    def __init__(self):
+        self.durations = []
+        self._start = None
+
+    def start(self):
+        self._start = time.perf_counter()
+
+    def stop(self):
+        self.durations.append(time.perf_counter() - self._start)
+        return self.durations[-1]
+
+    def seconds_per_iteration(self):
+        steady = self.durations[1:] or self.durations
+        return sorted(steady)[len(steady) // 2] if steady else float("nan")

@@ -1,0 +1,77 @@
+"""Resolving a `--data` value (video file, frame folder, folder of videos, `synthetic:NAME`) into training clips."""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from data import synthetic
+from data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_file, normalize_frames, read_frame_folder,
+                           read_video)
+
+SYNTHETIC_PREFIX = "synthetic:"
+
+
+@dataclasses.dataclass
+class Clip:
+    """One training clip: `frames` float32 [time, height, width, 3] in [-1, 1]; `name` for file names."""
+    name: str
+    frames: np.ndarray
+    source: str
+
+
+def _clip_name(path):
+    return os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+
+
+def load_clips(spec, num_frames, image_size, seed=0):
+    """Loads every clip `spec` names, resized to `image_size` and cut to the first `num_frames` frames.
+
+    Args:
+      spec: `synthetic:NAME` (built-in texture), a video file, a folder of frame images (one clip), or a
+        folder of video files / frame folders (one clip each, like the authors' `--category` folders).
+      num_frames: frames per clip.
+      image_size: side of the square frames.
+      seed: seed of the synthetic textures.
+
+    Returns:
+      list of `Clip`, at least one.
+
+    Raises:
+      FileNotFoundError / ValueError with the offending path and what to do.
+    """
+    if num_frames <= 0 or image_size <= 0:
+        raise ValueError(f"num_frames and image_size must be positive, got {num_frames} and {image_size}")
+    if spec.startswith(SYNTHETIC_PREFIX):
+        name = spec[len(SYNTHETIC_PREFIX):]
+        frames = synthetic.make_texture(name, num_frames, image_size, seed)
+        return [Clip(name=f"synthetic_{name}", frames=normalize_frames(frames), source=spec)]
+    if not os.path.exists(spec):
+        raise FileNotFoundError(
+            f"--data {spec}: no such file or folder. Give a video file, a folder of frames or videos, "
+            f"or a built-in texture such as synthetic:fire")
+    if os.path.isfile(spec):
+        if not is_video_file(spec):
+            raise ValueError(f"--data {spec} is not a video file ({', '.join(VIDEO_EXTENSIONS)}); "
+                             f"give a video, or a folder of frame images")
+        return [Clip(_clip_name(spec), normalize_frames(read_video(spec, num_frames, image_size)), spec)]
+    entries = sorted(os.listdir(spec))
+    if any(entry.lower().endswith(IMAGE_EXTENSIONS) for entry in entries):
+        return [Clip(_clip_name(spec), normalize_frames(read_frame_folder(spec, num_frames, image_size)), spec)]
+    clips = []
+    for entry in entries:
+        path = os.path.join(spec, entry)
+        if is_video_file(path):
+            clips.append(Clip(_clip_name(path), normalize_frames(read_video(path, num_frames, image_size)), path))
+        elif os.path.isdir(path) and any(name.lower().endswith(IMAGE_EXTENSIONS) for name in os.listdir(path)):
+            clips.append(Clip(entry, normalize_frames(read_frame_folder(path, num_frames, image_size)), path))
+    if not clips:
+        raise ValueError(f"--data {spec}: the folder holds no video files and no frame images")
+    return clips
+
+
+def data_name(spec):
+    """A short name for run directories: `fire` for .../fire/fire.avi, `synthetic_fire` for synthetic:fire."""
+    if spec.startswith(SYNTHETIC_PREFIX):
+        return "synthetic_" + spec[len(SYNTHETIC_PREFIX):]
+    return _clip_name(spec)

@@ -1,0 +1,92 @@
+"""Built-in synthetic dynamic textures, deterministic by seed, so that the default run needs no download."""
+
+import numpy as np
+
+# Warm-up steps before recording, so that every clip starts in the texture's stationary regime.
+_WARMUP_STEPS = 60
+
+
+def water_ripples(num_frames, image_size, seed=0):
+    """Water surface from a damped 2D wave equation hit by random raindrops, shaded by its slope.
+
+    Returns:
+      uint8 array [num_frames, image_size, image_size, 3].
+    """
+    rng = np.random.default_rng(seed)
+    size = image_size
+    height = np.zeros((size, size), np.float64)
+    previous = np.zeros_like(height)
+    yy, xx = np.mgrid[0:size, 0:size]
+    frames = []
+    for step in range(_WARMUP_STEPS + num_frames):
+        # Two or three drops per step, Gaussian bumps at random places (periodic boundary: a texture).
+        for _ in range(rng.integers(1, 4)):
+            cy, cx = rng.integers(0, size, 2)
+            radius = rng.uniform(1.0, 2.5) * size / 64.0
+            dy = np.minimum(np.abs(yy - cy), size - np.abs(yy - cy))
+            dx = np.minimum(np.abs(xx - cx), size - np.abs(xx - cx))
+            height += rng.uniform(0.5, 1.5) * np.exp(-(dy ** 2 + dx ** 2) / (2 * radius ** 2))
+        # Leapfrog step of u_tt = c^2 Laplacian(u) - damping * u_t, two sub-steps per frame.
+        for _ in range(2):
+            laplacian = (np.roll(height, 1, 0) + np.roll(height, -1, 0) + np.roll(height, 1, 1)
+                         + np.roll(height, -1, 1) - 4 * height)
+            new = 2 * height - previous + 0.45 * laplacian
+            new -= 0.04 * (height - previous)
+            previous, height = height, new * 0.995
+        if step >= _WARMUP_STEPS:
+            slope_y, slope_x = np.gradient(height)
+            light = np.clip(0.55 + 1.2 * (slope_x + 0.6 * slope_y), 0.0, 1.0)
+            depth = np.clip(0.5 + 0.25 * height, 0.0, 1.0)
+            rgb = np.stack([0.10 + 0.55 * light ** 2, 0.30 + 0.45 * light * depth + 0.15 * light,
+                            0.55 + 0.45 * light], axis=-1)
+            frames.append(np.clip(rgb * 255.0, 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def _fire_palette():
+    """Black -> red -> orange -> yellow -> white, 256 entries."""
+    stops = np.array([[0, 0, 0], [90, 10, 5], [200, 40, 5], [250, 120, 10], [255, 200, 50], [255, 250, 220]],
+                     np.float64)
+    positions = np.linspace(0.0, 1.0, len(stops))
+    grid = np.linspace(0.0, 1.0, 256)
+    return np.stack([np.interp(grid, positions, stops[:, c]) for c in range(3)], axis=-1).astype(np.uint8)
+
+
+def fire(num_frames, image_size, seed=0):
+    """Flames from an advected-noise cellular automaton: heat rises, spreads, drifts sideways and cools.
+
+    Returns:
+      uint8 array [num_frames, image_size, image_size, 3].
+    """
+    rng = np.random.default_rng(seed)
+    size = image_size
+    heat = np.zeros((size + 2, size), np.float64)
+    palette = _fire_palette()
+    frames = []
+    for step in range(_WARMUP_STEPS + num_frames):
+        # Fuel line: random hot spots on the two bottom rows, correlated along the row.
+        fuel = rng.random(size)
+        fuel = np.convolve(np.concatenate([fuel[-3:], fuel, fuel[:3]]), np.ones(7) / 7.0, mode="valid")
+        heat[-2:, :] = np.clip((fuel - 0.3) * 3.0, 0.0, 1.0)
+        for _ in range(2):
+            # Advection upwards with a random sideways wind per row, then diffusion and cooling.
+            below = heat[1:, :]
+            wind = rng.integers(-1, 2, size=size + 1)
+            shifted = np.stack([np.roll(row, w) for row, w in zip(below, wind)])
+            spread = (shifted + np.roll(shifted, 1, 1) + np.roll(shifted, -1, 1)) / 3.0
+            cooling = rng.uniform(0.0, 0.022, size=spread.shape) * (64.0 / size)
+            heat[:-1, :] = np.clip(spread - cooling, 0.0, 1.0)
+        if step >= _WARMUP_STEPS:
+            frames.append(palette[np.round(heat[:size] * 255).astype(np.int64)])
+    return np.stack(frames)
+
+
+TEXTURES = {"water": water_ripples, "fire": fire}
+
+
+def make_texture(name, num_frames, image_size, seed=0):
+    """Synthesises the built-in texture `name` (see TEXTURES) as uint8 [time, height, width, 3]."""
+    if name not in TEXTURES:
+        raise ValueError(f"unknown synthetic texture {name!r}; choose one of {sorted(TEXTURES)} "
+                         f"(e.g. --data synthetic:{sorted(TEXTURES)[0]})")
+    return TEXTURES[name](num_frames, image_size, seed)

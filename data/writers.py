@@ -1,0 +1,109 @@
+"""Writing clips for people to look at: GIF, MP4, side-by-side panels and frame strips like the papers' figures."""
+
+import os
+
+import av
+import numpy as np
+from PIL import Image
+
+from data.video_io import to_uint8
+
+
+def _as_uint8(frames):
+    frames = np.asarray(frames)
+    return frames if frames.dtype == np.uint8 else to_uint8(frames)
+
+
+def side_by_side(clips, gap=2):
+    """Places clips [time, height, width, 3] next to each other, looping shorter ones to the longest.
+
+    Args:
+      clips: list of arrays (uint8 or [-1, 1] floats) with equal height.
+      gap: white pixels between panels.
+
+    Returns:
+      uint8 array [time, height, total_width, 3].
+    """
+    clips = [_as_uint8(clip) for clip in clips]
+    length = max(len(clip) for clip in clips)
+    height = clips[0].shape[1]
+    panels = []
+    for index, clip in enumerate(clips):
+        if clip.shape[1] != height:
+            raise ValueError(f"clips to place side by side need one height; got {clip.shape[1]} and {height}")
+        looped = clip[np.arange(length) % len(clip)]
+        panels.append(looped)
+        if index + 1 < len(clips) and gap:
+            panels.append(np.full((length, height, gap, 3), 255, np.uint8))
+    return np.concatenate(panels, axis=2)
+
+
+def write_gif(path, frames, fps=12):
+    """Writes a looping GIF. `frames` is uint8 or [-1, 1] floats, [time, height, width, 3]."""
+    frames = _as_uint8(frames)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    images = [Image.fromarray(frame) for frame in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    return path
+
+
+class Mp4Writer:
+    """Streams frames into an H.264 MP4 (PyAV), chunk by chunk, so memory does not grow with length."""
+
+    def __init__(self, path, height, width, fps=12):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._container = av.open(path, mode="w")
+        self._stream = self._container.add_stream("libx264", rate=fps)
+        # H.264 with yuv420p needs even sides.
+        self._stream.width, self._stream.height = width + width % 2, height + height % 2
+        self._stream.pix_fmt = "yuv420p"
+        self._stream.options = {"crf": "18"}
+
+    def write(self, frames):
+        for frame in _as_uint8(frames):
+            if frame.shape[0] % 2 or frame.shape[1] % 2:
+                frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)), mode="edge")
+            for packet in self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                self._container.mux(packet)
+
+    def close(self):
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def write_mp4(path, frames, fps=12):
+    """Writes a whole clip as MP4."""
+    frames = _as_uint8(frames)
+    with Mp4Writer(path, frames.shape[1], frames.shape[2], fps) as writer:
+        writer.write(frames)
+    return path
+
+
+def frame_strip(clips, every=1, max_frames=10, gap=2):
+    """A Figure-1 style image: one row per clip, every `every`-th frame, at most `max_frames` columns.
+
+    Returns:
+      uint8 array [rows * (height + gap), columns * (width + gap), 3].
+    """
+    clips = [_as_uint8(clip) for clip in clips]
+    height, width = clips[0].shape[1:3]
+    columns = min(max_frames, max(len(clip[::every]) for clip in clips))
+    canvas = np.full((len(clips) * (height + gap) - gap, columns * (width + gap) - gap, 3), 255, np.uint8)
+    for row, clip in enumerate(clips):
+        for column, frame in enumerate(clip[::every][:columns]):
+            top, left = row * (height + gap), column * (width + gap)
+            canvas[top:top + height, left:left + width] = frame
+    return canvas
+
+
+def write_png(path, image):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    Image.fromarray(_as_uint8(image)).save(path)
+    return path

@@ -1,0 +1,122 @@
+"""Paper presets of the dynamic generator, as frozen dataclasses; variants derive with `dataclasses.replace`."""
+
+import dataclasses
+
+from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
+
+ENERGY_SCALES = ("authors", "sum")
+
+
+@dataclasses.dataclass(frozen=True)
+class TextureConfig:
+    """AAAI'19 §4.1 dynamic texture synthesis (the `paper` preset).
+
+    64x64x60 frames; state 100, noise 100; transition MLP {20, 20, 100} with s_t = tanh(s_{t-1} + r_t);
+    emission 6 deconvolutions {512, 512, 256, 128, 64, 3}, kernel 4, stride 2, BN + ReLU, tanh output;
+    Adam lr 0.002, β1 0.5; Langevin δ = 0.03 for all latents, l = 15 steps, σ = 1; truncated BPTT with
+    chunks of 30 frames; 3000 iterations. Initialisation N(0, 0.005²) deconvolutions, N(0, 0.001²) MLP
+    (authors' code).
+    """
+    experiment: str = "texture"
+    preset: str = "paper"
+    data: str = "synthetic:fire"
+    seed: int = 1
+
+    # Data.
+    image_size: int = 64
+    num_frames: int = 60
+    chunk_length: int = 30
+
+    # Model.
+    state_dim: int = 100
+    noise_dim: int = 100
+    appearance_dim: int = 0
+    transition: str = "nonlinear"
+    transition_hidden_units: tuple = (20, 20)
+    transition_init_std: float = 0.001
+    emission_filters: tuple = EMISSION_NETWORKS[64][0]
+    emission_kernels: tuple = EMISSION_NETWORKS[64][1]
+    emission_strides: tuple = EMISSION_NETWORKS[64][2]
+    emission_init_std: float = 0.005
+
+    # Inference (Langevin, Eq. 4) and learning (Eq. 5).
+    sigma: float = 1.0
+    energy_scale: str = "authors"
+    langevin_step_size: float = 0.03
+    num_langevin_steps: int = 15
+    metropolis: bool = False
+    learning_rate: float = 0.002
+    adam_beta1: float = 0.5
+    num_iterations: int = 3000
+
+    # Run bookkeeping.
+    log_every: int = 10
+    sample_every: int = 100
+    checkpoint_every: int = 50
+    num_output_samples: int = 2
+
+    def validate(self):
+        """Raises ValueError with a sentence a user understands when the config cannot run."""
+        positive = ("image_size", "num_frames", "chunk_length", "state_dim", "noise_dim", "num_langevin_steps",
+                    "num_iterations", "log_every", "sample_every", "checkpoint_every", "num_output_samples")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        for name in ("sigma", "langevin_step_size", "learning_rate"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        if self.num_frames % self.chunk_length:
+            raise ValueError(f"--num_frames ({self.num_frames}) must be a multiple of --chunk_length "
+                             f"({self.chunk_length}): the clip is processed in whole chunks")
+        if self.energy_scale not in ENERGY_SCALES:
+            raise ValueError(f"--energy_scale must be one of {ENERGY_SCALES}, got {self.energy_scale!r}")
+        if self.transition not in ("nonlinear", "linear"):
+            raise ValueError(f"--transition must be 'nonlinear' or 'linear', got {self.transition!r}")
+        size = emission_output_size(self.emission_kernels, self.emission_strides)
+        if size != self.image_size or self.emission_filters[-1] != 3:
+            raise ValueError(
+                f"the emission network (filters {self.emission_filters}, kernels {self.emission_kernels}, strides "
+                f"{self.emission_strides}) makes {size}x{size} frames with {self.emission_filters[-1]} channels, "
+                f"but --image_size is {self.image_size}; use --image_size 64, 128 or 150 to get the paper's "
+                f"network for that size")
+        return self
+
+    @property
+    def num_chunks(self):
+        return self.num_frames // self.chunk_length
+
+
+def with_image_size(config, image_size):
+    """The config with the paper's emission network for `image_size` (64, 128 or 150)."""
+    if image_size not in EMISSION_NETWORKS:
+        raise ValueError(f"no paper emission network for --image_size {image_size}; choose 64, 128 or 150")
+    filters, kernels, strides = EMISSION_NETWORKS[image_size]
+    return dataclasses.replace(config, image_size=image_size, emission_filters=filters, emission_kernels=kernels,
+                               emission_strides=strides)
+
+
+TEXTURE_PAPER = TextureConfig()
+
+# Same architecture and update rules; shorter clip (one chunk of 30 frames) and 150 iterations, so that
+# `python main.py` learns a synthetic texture in a few minutes on 2 CPU cores.
+TEXTURE_QUICK = dataclasses.replace(TEXTURE_PAPER, preset="quick", num_frames=30, num_iterations=150,
+                                    sample_every=50, checkpoint_every=25)
+
+# For tests: a 16x16 network with the same structure (3 deconvolutions), tiny dimensions.
+TEXTURE_TINY = dataclasses.replace(
+    TEXTURE_PAPER, preset="tiny", image_size=16, num_frames=8, chunk_length=4, state_dim=6, noise_dim=5,
+    emission_filters=(16, 8, 8, 3), emission_kernels=(4, 4, 4, 4), emission_strides=(2, 2, 2, 2),
+    num_langevin_steps=3, num_iterations=3, log_every=1, sample_every=2, checkpoint_every=1)
+
+PRESETS = {
+    "texture": {"paper": TEXTURE_PAPER, "quick": TEXTURE_QUICK, "tiny": TEXTURE_TINY},
+}
+
+
+def get_config(experiment, preset):
+    """Looks up a preset; ValueError naming the choices when it does not exist."""
+    if experiment not in PRESETS:
+        raise ValueError(f"unknown experiment {experiment!r}; choose one of {sorted(PRESETS)}")
+    if preset not in PRESETS[experiment]:
+        raise ValueError(f"unknown preset {preset!r} for {experiment}; choose one of {sorted(PRESETS[experiment])}")
+    return PRESETS[experiment][preset]

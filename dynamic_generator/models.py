@@ -1,0 +1,160 @@
+"""Keras networks of the dynamic generator: transition F_α, emission G_β, and the model that unrolls them."""
+
+import keras
+import tensorflow as tf
+
+# AAAI'19 §4.1 / §4.3 / §4.4 emission networks, as (filters, kernels, strides); a stride-1 layer is 'valid'
+# (the 150x150 network ends with a 7x7 valid deconvolution 144 -> 150), every other layer 'same'.
+EMISSION_NETWORKS = {
+    64: ((512, 512, 256, 128, 64, 3), (4,) * 6, (2,) * 6),
+    128: ((512, 512, 512, 256, 128, 64, 3), (4,) * 7, (2,) * 7),
+    150: ((512, 512, 256, 128, 64, 64, 3), (4, 4, 4, 4, 4, 4, 7), (2, 2, 2, 2, 3, 3, 1)),
+}
+
+
+def emission_output_size(kernels, strides):
+    """Frame side produced from a 1x1 input by deconvolutions with these kernels and strides."""
+    size = 1
+    for kernel, stride in zip(kernels, strides):
+        size = size * stride if stride > 1 else (size - 1) * stride + kernel
+    return size
+
+
+class TransitionModel(keras.Model):
+    """F_α: s_t = tanh(s_{t-1} + r_α(s_{t-1}, ξ_t, m)) (AAAI'19 §4.1; authors' `state_dynamic_model`).
+
+    `nonlinear`: r_α is an MLP {20, 20, state_dim} with ReLU; `linear`: r_α is one affine map.
+    Weights start at N(0, 0.001²) and biases at zero, as in the authors' code.
+    """
+
+    def __init__(self, state_dim, kind="nonlinear", hidden_units=(20, 20), init_std=0.001, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ("nonlinear", "linear"):
+            raise ValueError(f"transition kind must be 'nonlinear' or 'linear', got {kind!r}")
+        self.state_dim = state_dim
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        units = tuple(hidden_units) if kind == "nonlinear" else ()
+        self.hidden = [keras.layers.Dense(n, activation="relu", kernel_initializer=init, name=f"hidden{i + 1}")
+                       for i, n in enumerate(units)]
+        self.residual = keras.layers.Dense(state_dim, kernel_initializer=init, name="residual")
+
+    def call(self, previous_state, noise, motion=None):
+        """One step. previous_state [batch, state_dim], noise [batch, noise_dim] -> state [batch, state_dim]."""
+        parts = [noise, previous_state] if motion is None else [motion, noise, previous_state]
+        hidden = tf.concat(parts, axis=-1)
+        for layer in self.hidden:
+            hidden = layer(hidden)
+        return tf.tanh(previous_state + self.residual(hidden))
+
+    def unroll(self, noise, initial_state, motion=None):
+        """Runs the transition over a sequence.
+
+        Args:
+          noise: ξ, [batch, time, noise_dim] (time known when traced).
+          initial_state: s_0, [batch, state_dim].
+          motion: optional motion-type vector m, [batch, motion_dim].
+
+        Returns:
+          states [batch, time, state_dim] (s_1..s_T) and the last state [batch, state_dim].
+        """
+        state = initial_state
+        states = []
+        for noise_t in tf.unstack(noise, axis=1):
+            state = self(state, noise_t, motion)
+            states.append(state)
+        return tf.stack(states, axis=1), state
+
+
+class FrameNormalization(keras.layers.Layer):
+    """Batch normalisation as the authors ran it: statistics of the current batch of frames, always.
+
+    `tf.contrib.layers.batch_norm` defaults in training mode: learnable centre β, no scale γ, ε = 0.001; the
+    moving averages were never used, so there are none. `num_groups` splits the batch into groups that are
+    normalised separately (independent samples drawn together).
+    """
+
+    def __init__(self, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        self.beta = self.add_weight(name="beta", shape=(input_shape[-1],), initializer="zeros")
+
+    def call(self, inputs, num_groups=1):
+        shape = tf.shape(inputs)
+        grouped = tf.reshape(inputs, tf.concat([[num_groups, -1], shape[1:]], axis=0))
+        mean, variance = tf.nn.moments(grouped, axes=[1, 2, 3], keepdims=True)
+        normalized = (grouped - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
+        return tf.reshape(normalized, shape)
+
+
+class EmissionModel(keras.Model):
+    """G_β: a state (plus appearance) vector -> one frame, by transposed convolutions (AAAI'19 §4.1).
+
+    Every layer but the last is followed by FrameNormalization and ReLU; the last by tanh.
+    Weights start at N(0, 0.005²), biases at zero (authors' `convt2d`).
+    """
+
+    def __init__(self, filters, kernels, strides, init_std=0.005, **kwargs):
+        super().__init__(**kwargs)
+        if not len(filters) == len(kernels) == len(strides):
+            raise ValueError(f"emission filters {filters}, kernels {kernels} and strides {strides} differ in length")
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        self.deconvolutions = [
+            keras.layers.Conv2DTranspose(f, k, s, padding="same" if s > 1 else "valid", kernel_initializer=init,
+                                         name=f"deconv{i + 1}")
+            for i, (f, k, s) in enumerate(zip(filters, kernels, strides))]
+        self.normalizations = [FrameNormalization(name=f"norm{i + 1}") for i in range(len(filters) - 1)]
+        self.image_size = emission_output_size(kernels, strides)
+
+    def call(self, states, num_groups=1):
+        """states [batch, time, input_dim] -> frames [batch, time, height, width, 3] in (-1, 1).
+
+        Normalisation statistics are taken over all batch x time frames (the authors' convention), or per
+        group of clips when `num_groups` > 1.
+        """
+        shape = tf.shape(states)
+        hidden = tf.reshape(states, [-1, 1, 1, states.shape[-1]])
+        for index, deconvolution in enumerate(self.deconvolutions):
+            hidden = deconvolution(hidden)
+            if index < len(self.normalizations):
+                hidden = tf.nn.relu(self.normalizations[index](hidden, num_groups=num_groups))
+        frames = tf.tanh(hidden)
+        return tf.reshape(frames, [shape[0], shape[1], self.image_size, self.image_size, 3])
+
+
+class DynamicGenerator(keras.Model):
+    """x_t = G_β(s_t, a) with s_t = F_α(s_{t-1}, ξ_t, m) (AAAI'19 Eq. 1-2 and 11)."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.transition = TransitionModel(config.state_dim, config.transition, config.transition_hidden_units,
+                                          config.transition_init_std, name="transition")
+        self.emission = EmissionModel(config.emission_filters, config.emission_kernels, config.emission_strides,
+                                      config.emission_init_std, name="emission")
+        self.state_dim = config.state_dim
+        self.noise_dim = config.noise_dim
+        self.appearance_dim = config.appearance_dim
+
+    def call(self, noise, initial_state, appearance=None, num_groups=1):
+        """Generates a chunk of frames.
+
+        Args:
+          noise: ξ, [batch, time, noise_dim].
+          initial_state: s_0 of the chunk, [batch, state_dim].
+          appearance: a, [batch, appearance_dim], or None.
+          num_groups: independent groups of clips for the normalisation statistics.
+
+        Returns:
+          frames [batch, time, height, width, 3] and the chunk's last state [batch, state_dim].
+        """
+        states, last_state = self.transition.unroll(noise, initial_state)
+        if appearance is not None and self.appearance_dim:
+            tiled = tf.tile(appearance[:, None, :], [1, tf.shape(states)[1], 1])
+            states = tf.concat([tiled, states], axis=-1)
+        return self.emission(states, num_groups=num_groups), last_state
+
+    def build_all(self, batch_size=1, time=2):
+        """Creates every weight with a dummy forward pass."""
+        appearance = tf.zeros([batch_size, self.appearance_dim]) if self.appearance_dim else None
+        self(tf.zeros([batch_size, time, self.noise_dim]), tf.zeros([batch_size, self.state_dim]), appearance)

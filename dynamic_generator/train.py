@@ -1,0 +1,230 @@
+"""ABPTT for the dynamic generator: Langevin inference step, learning step, synthesis and the run loop."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import langevin
+from data import writers
+from dynamic_generator.models import DynamicGenerator
+
+
+class Latents(tf.Module):
+    """Per-clip latent variables kept across iterations (warm starts) and in checkpoints.
+
+    noise ξ [clips, frames, noise_dim] and initial state s_0 [clips, state_dim], both from their N(0, I) prior;
+    appearance a [clips, appearance_dim] when the config has one.
+    """
+
+    def __init__(self, num_clips, num_frames, config, generator):
+        super().__init__(name="latents")
+        self.noise = tf.Variable(generator.normal([num_clips, num_frames, config.noise_dim]), name="noise")
+        self.initial_state = tf.Variable(generator.normal([num_clips, config.state_dim]), name="initial_state")
+        self.appearance = (tf.Variable(generator.normal([num_clips, config.appearance_dim]), name="appearance")
+                           if config.appearance_dim else None)
+
+
+def reconstruction_weight(config, num_clips):
+    """Factor in front of the summed squared residual of one chunk, per energy convention.
+
+    `authors`: their `reduce_mean(..., axis=[0, 1]) / (2σ²)` averages over clips and frames and sums over pixels
+    (the gradient of a non-scalar loss sums it), i.e. 1 / (2σ² · clips · chunk_length) · Σ.
+    `sum`: Eq. (6) exactly, 1 / (2σ²) · Σ.
+    """
+    weight = 1.0 / (2.0 * config.sigma ** 2)
+    if config.energy_scale == "authors":
+        weight /= num_clips * config.chunk_length
+    return weight
+
+
+class Trainer:
+    """Holds the model, optimizer, latents and RNG of one run, with the two compiled steps of ABPTT.
+
+    Args:
+      config: a validated `TextureConfig`.
+      observed: float32 [clips, frames, height, width, 3] in [-1, 1], or None to only synthesise.
+      num_clips: number of clips when `observed` is None.
+    """
+
+    def __init__(self, config, observed=None, num_clips=1):
+        self.config = config
+        self.observed = None if observed is None else tf.constant(observed, tf.float32)
+        self.num_clips = int(observed.shape[0]) if observed is not None else num_clips
+        keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
+        self.model = DynamicGenerator(config)
+        self.model.build_all()
+        self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+        self.optimizer.build(self.model.trainable_variables)
+        self.generator = tf.random.Generator.from_seed(config.seed)
+        self.latents = Latents(self.num_clips, config.num_frames, config, self.generator)
+        self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
+        self.weight = reconstruction_weight(config, self.num_clips)
+        self.last_acceptance_rate = float("nan")
+        self._infer_step = tf.function(self._infer_chunk)
+        self._learn_step = tf.function(self._learn_chunk)
+        self._generate_step = tf.function(self._generate_chunk)
+
+    def trackables(self):
+        """What a checkpoint holds: weights, optimizer slots, latents, iteration and RNG state."""
+        return dict(model=self.model, optimizer=self.optimizer, latents=self.latents, iteration=self.iteration,
+                    generator=self.generator)
+
+    # ---- energies -------------------------------------------------------------------------------------------
+
+    def reconstruction_energy(self, observed, frames):
+        """Per-clip ||x - G(s)||² times the convention's weight (Eq. 6), [clips]."""
+        return self.weight * tf.reduce_sum(tf.square(observed - frames), axis=[1, 2, 3, 4])
+
+    # ---- the two compiled steps -----------------------------------------------------------------------------
+
+    def _infer_chunk(self, observed, noise, initial_state, appearance, infer_initial_state):
+        """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a) given the frames, warm-started (Eq. 4).
+
+        Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α.
+        """
+        names = ["noise"] + (["initial_state"] if infer_initial_state else []) + (
+            ["appearance"] if appearance is not None else [])
+        fixed = {"noise": noise, "initial_state": initial_state, "appearance": appearance}
+
+        def energy(*values):
+            current = dict(fixed, **dict(zip(names, values)))
+            frames, _ = self.model(current["noise"], current["initial_state"], current["appearance"])
+            prior = 0.5 * tf.reduce_sum(tf.square(current["noise"]), axis=[1, 2])
+            for name in names[1:]:
+                prior += 0.5 * tf.reduce_sum(tf.square(current[name]), axis=1)
+            return self.reconstruction_energy(observed, frames) + prior
+
+        start = [fixed[name] for name in names]
+        if self.config.metropolis:
+            final, acceptance = langevin.mala_sample(energy, start, self.config.langevin_step_size,
+                                                     self.config.num_langevin_steps, self.generator)
+        else:
+            final, _ = langevin.langevin_sample(energy, start, self.config.langevin_step_size,
+                                                self.config.num_langevin_steps, self.generator)
+            acceptance = tf.constant(float("nan"))
+        result = dict(fixed, **dict(zip(names, final)))
+        return result["noise"], result["initial_state"], result["appearance"], acceptance
+
+    def _learn_chunk(self, observed, noise, initial_state, appearance):
+        """Step 2 of ABPTT on one chunk: one Adam step on α, β given the inferred latents (Eq. 5, 7-8).
+
+        Returns the loss, the frames' MSE and the chunk's last state, from the forward pass before the update
+        (the authors carried that state into the next chunk).
+        """
+        with tf.GradientTape() as tape:
+            frames, last_state = self.model(noise, initial_state, appearance)
+            loss = tf.reduce_sum(self.reconstruction_energy(observed, frames))
+        variables = self.model.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, tf.reduce_mean(tf.square(observed - frames)), last_state
+
+    def _generate_chunk(self, noise, initial_state, appearance, num_groups):
+        return self.model(noise, initial_state, appearance, num_groups=num_groups)
+
+    # ---- one iteration --------------------------------------------------------------------------------------
+
+    def train_iteration(self):
+        """One ABPTT iteration over every chunk of the clips (truncated BPTT, authors' order).
+
+        The last state of a chunk (carried, not back-propagated through) starts the next one; s_0 (and the
+        appearance) are inferred on the first chunk only.
+
+        Returns:
+          dict with `loss` (summed over chunks), `recon_mse` (mean over chunks) and `acceptance_rate`.
+        """
+        config = self.config
+        appearance = None if self.latents.appearance is None else self.latents.appearance.value()
+        state = self.latents.initial_state.value()
+        losses, errors, acceptances = [], [], []
+        for chunk in range(config.num_chunks):
+            frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
+            observed = self.observed[:, frames]
+            noise, new_state, appearance, acceptance = self._infer_step(
+                observed, self.latents.noise[:, frames], state, appearance, chunk == 0)
+            self.latents.noise[:, frames].assign(noise)
+            if chunk == 0:
+                self.latents.initial_state.assign(new_state)
+                state = new_state
+            loss, error, state = self._learn_step(observed, noise, state, appearance)
+            losses.append(loss)
+            errors.append(error)
+            acceptances.append(acceptance)
+        if appearance is not None:
+            # Inferred on every chunk and carried, as the authors did with their content vectors.
+            self.latents.appearance.assign(appearance)
+        self.iteration.assign_add(1)
+        self.last_acceptance_rate = float(np.mean([float(a) for a in acceptances]))
+        return {"loss": float(sum(losses)), "recon_mse": float(np.mean([float(e) for e in errors])),
+                "acceptance_rate": self.last_acceptance_rate}
+
+    # ---- reconstruction and synthesis -----------------------------------------------------------------------
+
+    def reconstruct(self):
+        """The clips regenerated from their inferred latents with the current weights, chunk by chunk.
+
+        Returns:
+          float32 [clips, frames, height, width, 3].
+        """
+        config = self.config
+        state = self.latents.initial_state.value()
+        appearance = None if self.latents.appearance is None else self.latents.appearance.value()
+        chunks = []
+        for chunk in range(config.num_chunks):
+            noise = self.latents.noise[:, chunk * config.chunk_length:(chunk + 1) * config.chunk_length]
+            frames, state = self._generate_step(noise, state, appearance, 1)
+            chunks.append(frames.numpy())
+        return np.concatenate(chunks, axis=1)
+
+    def reconstruction_mse(self):
+        """MSE between the clips and their reconstruction, [-1, 1] scale, whole clips."""
+        return float(np.mean(np.square(self.reconstruct() - self.observed.numpy())))
+
+    def synthesize_chunks(self, num_samples, num_frames, seed, burn_in=0, clip_index=0, random_initial_state=False,
+                          appearance=None):
+        """Yields new frames chunk by chunk: ξ ~ N(0, I), s_t unrolled by F_α, x_t = G_β(s_t) (AAAI'19 §4.1).
+
+        Memory does not grow with `num_frames`: each chunk of `chunk_length` frames is generated from the last
+        state of the one before (normalisation statistics per chunk and per sample, as in training).
+
+        Args:
+          num_samples: independent videos generated side by side.
+          num_frames: frames to yield per sample (any length).
+          seed: seed of the sampling noise.
+          burn_in: frames generated first and dropped, so that the states forget s_0.
+          clip_index: whose inferred s_0 (and appearance) to start from.
+          random_initial_state: start from s_0 ~ N(0, I) instead of the inferred one.
+          appearance: optional [num_samples, appearance_dim] appearance vectors.
+
+        Yields:
+          float32 [num_samples, <= chunk_length, height, width, 3] in [-1, 1].
+        """
+        config = self.config
+        generator = tf.random.Generator.from_seed(seed)
+        if random_initial_state:
+            state = generator.normal([num_samples, config.state_dim])
+        else:
+            state = tf.repeat(self.latents.initial_state[clip_index:clip_index + 1], num_samples, axis=0)
+        if appearance is None and self.latents.appearance is not None:
+            appearance = tf.repeat(self.latents.appearance[clip_index:clip_index + 1], num_samples, axis=0)
+        to_skip, remaining = burn_in, num_frames
+        while remaining > 0:
+            noise = generator.normal([num_samples, config.chunk_length, config.noise_dim])
+            frames, state = self._generate_step(noise, state, appearance, num_samples)
+            frames = frames.numpy()[:, to_skip:]
+            to_skip = max(0, to_skip - config.chunk_length)
+            if frames.shape[1]:
+                yield frames[:, :remaining]
+                remaining -= frames.shape[1]
+
+    def summary_images(self):
+        """TensorBoard images: observed over reconstructed frames of the first clip, and one new sample."""
+        every = max(1, self.config.num_frames // 10)
+        observed = self.observed[0].numpy()
+        sample = self.synthesize(1, self.config.num_frames, seed=0)[0]
+        return {"samples/observed_reconstructed_synthesised":
+                writers.frame_strip([observed, self.reconstruct()[0], sample], every=every)}
+
+    def synthesize(self, num_samples, num_frames, seed, **kwargs):
+        """All frames of `synthesize_chunks` at once, [num_samples, num_frames, height, width, 3]."""
+        return np.concatenate(list(self.synthesize_chunks(num_samples, num_frames, seed, **kwargs)), axis=1)
+

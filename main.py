@@ -1,0 +1,95 @@
+"""Command line: `python main.py --experiment NAME [--preset paper|quick] [--mode train|sample] [--FIELD value]`."""
+
+import dataclasses
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter (no CUDA here, oneDNN notes).
+
+from absl import app, flags, logging  # noqa: E402
+
+from dynamic_generator import configs as dg_configs  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("experiment", "texture", f"Paper experiment: one of {sorted(dg_configs.PRESETS)}.")
+flags.DEFINE_string("preset", "quick", "Configuration preset: `paper` (faithful) or `quick` (minutes on a CPU).")
+flags.DEFINE_enum("mode", "train", ["train", "sample"],
+                  "`train` (starts, or resumes the run in --workdir) or `sample` (synthesise from a trained run).")
+flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experiment>/<data>_<preset>.")
+flags.DEFINE_integer("num_samples", 3, "--mode sample: how many clips to synthesise.")
+flags.DEFINE_integer("burn_in", 0, "--mode sample: frames generated and dropped before the ones written (§4.1).")
+flags.DEFINE_integer("sample_seed", 0, "--mode sample: seed of the sampling noise.")
+
+# Every config field is a flag (default: the preset's value). In --mode sample, --num_frames is the length to
+# synthesise instead.
+_NOT_FLAGS = ("experiment", "preset")
+for _field in dataclasses.fields(dg_configs.TextureConfig):
+    if _field.name in _NOT_FLAGS:
+        continue
+    _help = f"Override the preset's `{_field.name}`."
+    if _field.type is bool:
+        flags.DEFINE_bool(_field.name, None, _help)
+    elif _field.type is int:
+        flags.DEFINE_integer(_field.name, None, _help)
+    elif _field.type is float:
+        flags.DEFINE_float(_field.name, None, _help)
+    elif _field.type is tuple:
+        flags.DEFINE_list(_field.name, None, _help + " Comma-separated integers.")
+    else:
+        flags.DEFINE_string(_field.name, None, _help)
+flags.DEFINE_alias("iterations", "num_iterations")
+
+
+def resolved_config(stored=None):
+    """The preset (or the stored config of the run being resumed) with every flag the user set, validated."""
+    config = stored or dg_configs.get_config(FLAGS.experiment, FLAGS.preset)
+    overrides = {}
+    for field in dataclasses.fields(config):
+        if field.name in _NOT_FLAGS or FLAGS[field.name].value is None:
+            continue
+        value = FLAGS[field.name].value
+        if field.type is tuple:
+            try:
+                value = tuple(int(item) for item in value)
+            except ValueError:
+                raise ValueError(f"--{field.name} takes comma-separated integers, got {','.join(value)}") from None
+        overrides[field.name] = value
+    if "image_size" in overrides and not {"emission_filters", "emission_kernels", "emission_strides"} & set(overrides):
+        config = dg_configs.with_image_size(config, overrides["image_size"])
+    return dataclasses.replace(config, **overrides).validate()
+
+
+def run(argv):
+    from common import runs  # noqa: F401  (imports TensorFlow)
+    from dynamic_generator import experiments  # Imports TensorFlow: after flag parsing, so --help is fast.
+
+    del argv
+    if FLAGS.mode == "sample":
+        if not FLAGS.workdir:
+            raise ValueError("--mode sample needs --workdir, the directory of a trained run")
+        experiments.sample_texture(FLAGS.workdir, FLAGS.num_frames or 120, FLAGS.num_samples, FLAGS.sample_seed,
+                                   FLAGS.burn_in)
+        return
+    stored = None
+    if FLAGS.workdir and runs.RunDirectory(FLAGS.workdir).exists():
+        # Resuming: the run's own config, changed only by the flags given now.
+        stored = runs.config_from_dict(dg_configs.TextureConfig, runs.RunDirectory(FLAGS.workdir).read_config_dict())
+        if FLAGS["preset"].present and FLAGS.preset != stored.preset:
+            raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored.preset!r} run, not {FLAGS.preset!r}; "
+                             f"choose another --workdir")
+    experiments.train_texture(resolved_config(stored), FLAGS.workdir)
+
+
+def main(argv):
+    logging.set_verbosity(logging.WARNING)  # absl would print every checkpoint write at INFO.
+    try:
+        run(argv)
+    except (ValueError, FileNotFoundError, PermissionError, FloatingPointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    app.run(main)
