@@ -1,4 +1,4 @@
-"""Command line: `python main.py --experiment NAME [--preset paper|quick] [--mode train|sample] [--FIELD value]`."""
+"""Command line: `python main.py --experiment NAME [--preset paper|quick] [--mode MODE] [--FIELD value]`."""
 
 import dataclasses
 import os
@@ -10,15 +10,20 @@ from absl import app, flags, logging  # noqa: E402
 
 from dynamic_generator import configs as dg_configs  # noqa: E402
 
+# Modes that train (and so take a preset); every other mode works on the trained run in --workdir.
+TRAIN_MODES = ("train",)
+
 FLAGS = flags.FLAGS
-flags.DEFINE_string("experiment", "texture", f"Paper experiment: one of {sorted(dg_configs.PRESETS)}.")
+flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture (see README).")
 flags.DEFINE_string("preset", "quick", "Configuration preset: `paper` (faithful) or `quick` (minutes on a CPU).")
-flags.DEFINE_enum("mode", "train", ["train", "sample"],
-                  "`train` (starts, or resumes the run in --workdir) or `sample` (synthesise from a trained run).")
+flags.DEFINE_string("mode", "train", "`train` (starts, or resumes the run in --workdir), `sample`, ... (per experiment).")
 flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experiment>/<data>_<preset>.")
+
+# Options of the non-training modes (not config fields).
 flags.DEFINE_integer("num_samples", 3, "--mode sample: how many clips to synthesise.")
 flags.DEFINE_integer("burn_in", 0, "--mode sample: frames generated and dropped before the ones written (§4.1).")
 flags.DEFINE_integer("sample_seed", 0, "--mode sample: seed of the sampling noise.")
+OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames")
 
 # Every config field is a flag (default: the preset's value). In --mode sample, --num_frames is the length to
 # synthesise instead.
@@ -40,9 +45,15 @@ for _field in dataclasses.fields(dg_configs.TextureConfig):
 flags.DEFINE_alias("iterations", "num_iterations")
 
 
-def resolved_config(stored=None):
+def resolved_config(experiment, stored=None):
     """The preset (or the stored config of the run being resumed) with every flag the user set, validated."""
-    config = stored or dg_configs.get_config(FLAGS.experiment, FLAGS.preset)
+    if stored is None:
+        if FLAGS.preset not in experiment.presets:
+            raise ValueError(f"unknown preset {FLAGS.preset!r} for {experiment.name}; "
+                             f"choose one of {sorted(experiment.presets)}")
+        config = experiment.presets[FLAGS.preset]
+    else:
+        config = stored
     overrides = {}
     for field in dataclasses.fields(config):
         if field.name in _NOT_FLAGS or FLAGS[field.name].value is None:
@@ -60,24 +71,28 @@ def resolved_config(stored=None):
 
 
 def run(argv):
-    from common import runs  # noqa: F401  (imports TensorFlow)
-    from dynamic_generator import experiments  # Imports TensorFlow: after flag parsing, so --help is fast.
-
     del argv
-    if FLAGS.mode == "sample":
-        if not FLAGS.workdir:
-            raise ValueError("--mode sample needs --workdir, the directory of a trained run")
-        experiments.sample_texture(FLAGS.workdir, FLAGS.num_frames or 120, FLAGS.num_samples, FLAGS.sample_seed,
-                                   FLAGS.burn_in)
-        return
-    stored = None
-    if FLAGS.workdir and runs.RunDirectory(FLAGS.workdir).exists():
-        # Resuming: the run's own config, changed only by the flags given now.
-        stored = runs.config_from_dict(dg_configs.TextureConfig, runs.RunDirectory(FLAGS.workdir).read_config_dict())
-        if FLAGS["preset"].present and FLAGS.preset != stored.preset:
-            raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored.preset!r} run, not {FLAGS.preset!r}; "
-                             f"choose another --workdir")
-    experiments.train_texture(resolved_config(stored), FLAGS.workdir)
+    from common import runs  # Imports TensorFlow: after flag parsing, so --help is fast.
+    from dynamic_generator.experiments import EXPERIMENTS
+
+    if FLAGS.experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {FLAGS.experiment!r}; choose one of {sorted(EXPERIMENTS)}")
+    experiment = EXPERIMENTS[FLAGS.experiment]
+    if FLAGS.mode not in experiment.modes:
+        raise ValueError(f"--mode {FLAGS.mode} does not exist for {experiment.name}; "
+                         f"choose one of {sorted(experiment.modes)}")
+    options = {name: FLAGS[name].value for name in OPTION_FLAGS}
+    config = None
+    if FLAGS.mode in TRAIN_MODES:
+        stored = None
+        if FLAGS.workdir and runs.RunDirectory(FLAGS.workdir).exists():
+            # Resuming: the run's own config, changed only by the flags given now.
+            stored = runs.config_from_dict(experiment.config_class, runs.RunDirectory(FLAGS.workdir).read_config_dict())
+            if FLAGS["preset"].present and FLAGS.preset != stored.preset:
+                raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored.preset!r} run, not {FLAGS.preset!r}; "
+                                 f"choose another --workdir")
+        config = resolved_config(experiment, stored)
+    experiment.modes[FLAGS.mode](config, FLAGS.workdir, options)
 
 
 def main(argv):

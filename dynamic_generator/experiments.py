@@ -88,3 +88,33 @@ def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0):
     paths = _write_synthesis(run, f"sample_{num_frames}f_seed{seed}", None, samples)
     print(f"wrote {', '.join(paths)}")
     return paths
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A paper experiment as `main.py` sees it: its config class, presets, and one runner per `--mode`.
+
+    A runner is called as `runner(config, workdir, options)`: `config` is the resolved preset (train modes) or
+    None (modes that read the run's own config from `workdir`), `options` the non-config flags as a dict.
+    """
+    name: str
+    config_class: type
+    presets: dict
+    modes: dict
+
+
+def _train_texture_mode(config, workdir, options):
+    return train_texture(config, workdir)
+
+
+def _sample_texture_mode(config, workdir, options):
+    if not workdir:
+        raise ValueError("--mode sample needs --workdir, the directory of a trained run")
+    return sample_texture(workdir, options["num_frames"] or 120, options["num_samples"], options["sample_seed"],
+                          options["burn_in"])
+
+
+EXPERIMENTS = {
+    "texture": Experiment("texture", configs.TextureConfig, configs.PRESETS["texture"],
+                          {"train": _train_texture_mode, "sample": _sample_texture_mode}),
+}
