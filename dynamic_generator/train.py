@@ -24,16 +24,30 @@ class Latents(tf.Module):
                            if config.appearance_dim else None)
 
 
-def reconstruction_weight(config, num_clips):
+def reconstruction_weight(config, num_clips, num_visible=None):
     """Factor in front of the summed squared residual of one chunk, per energy convention.
 
+    Complete clips (`num_visible` None):
     `authors`: their `reduce_mean(..., axis=[0, 1]) / (2σ²)` averages over clips and frames and sums over pixels
     (the gradient of a non-scalar loss sums it), i.e. 1 / (2σ² · clips · chunk_length) · Σ.
     `sum`: Eq. (6) exactly, 1 / (2σ²) · Σ.
+
+    Incomplete clips (AAAI'19 §4.3; `num_visible` = visible values of the chunk, over all clips, frames, pixels
+    and colour channels): the sum Σ runs over visible values only, in Langevin and in learning.
+    `authors`: their `reduce_mean(boolean_mask(residual², visible)) / (2σ²)` divides by the number of visible
+    values, i.e. 1 / (2σ² · num_visible) · Σ_visible (≈ 1 / (2σ² · 4.7M) for a whole 150x150x70 clip: the
+    likelihood is weak next to the prior, AUTHORS_CODE_NOTES item 2). A chunk without visible values gets
+    weight 1 / (2σ²) on an empty sum.
+    `sum`: Eq. (6) over the visible pixels, 1 / (2σ²) · Σ_visible.
+
+    `num_visible` may be a tensor (the count of a chunk's mask inside the compiled steps).
     """
     weight = 1.0 / (2.0 * config.sigma ** 2)
     if config.energy_scale == "authors":
-        weight /= num_clips * config.chunk_length
+        if num_visible is None:
+            weight /= num_clips * config.chunk_length
+        else:
+            weight /= tf.maximum(tf.cast(num_visible, tf.float32), 1.0)
     return weight
 
 
@@ -44,11 +58,17 @@ class Trainer:
       config: a validated `TextureConfig`.
       observed: float32 [clips, frames, height, width, 3] in [-1, 1], or None to only synthesise.
       num_clips: number of clips when `observed` is None.
+      visible: optional [clips, frames, height, width, 3] mask, 1 (True) where `observed` is seen; the energy
+        then ignores the other values (AAAI'19 §4.3, learning from incomplete videos), whatever they hold.
     """
 
-    def __init__(self, config, observed=None, num_clips=1):
+    def __init__(self, config, observed=None, num_clips=1, visible=None):
         self.config = config
         self.observed = None if observed is None else tf.constant(observed, tf.float32)
+        if visible is not None and (observed is None or tuple(visible.shape) != tuple(observed.shape)):
+            raise ValueError(f"the visible mask has shape {tuple(visible.shape)} but the observed clips have shape "
+                             f"{None if observed is None else tuple(observed.shape)}; they must be equal")
+        self.visible = None if visible is None else tf.constant(visible, tf.float32)
         self.num_clips = int(observed.shape[0]) if observed is not None else num_clips
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
         self.model = DynamicGenerator(config)
@@ -71,16 +91,31 @@ class Trainer:
 
     # ---- energies -------------------------------------------------------------------------------------------
 
-    def reconstruction_energy(self, observed, frames):
-        """Per-clip ||x - G(s)||² times the convention's weight (Eq. 6), [clips]."""
-        return self.weight * tf.reduce_sum(tf.square(observed - frames), axis=[1, 2, 3, 4])
+    def reconstruction_energy(self, observed, frames, visible=None):
+        """Per-clip ||x - G(s)||² times the convention's weight (Eq. 6), [clips].
+
+        With a `visible` mask (0/1, shape of `observed`) only visible values count, and the weight is the masked
+        one of `reconstruction_weight` for this chunk.
+        """
+        residual = tf.square(observed - frames)
+        if visible is None:
+            return self.weight * tf.reduce_sum(residual, axis=[1, 2, 3, 4])
+        weight = reconstruction_weight(self.config, self.num_clips, tf.reduce_sum(visible))
+        return weight * tf.reduce_sum(residual * visible, axis=[1, 2, 3, 4])
+
+    def _mse(self, observed, frames, visible=None):
+        """Mean squared residual, over the visible values when there is a mask."""
+        if visible is None:
+            return tf.reduce_mean(tf.square(observed - frames))
+        return tf.reduce_sum(tf.square(observed - frames) * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
 
     # ---- the two compiled steps -----------------------------------------------------------------------------
 
-    def _infer_chunk(self, observed, noise, initial_state, appearance, infer_initial_state):
+    def _infer_chunk(self, observed, noise, initial_state, appearance, infer_initial_state, visible=None):
         """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a) given the frames, warm-started (Eq. 4).
 
-        Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α.
+        Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α. With `visible`,
+        only the visible values of the frames speak (§4.3).
         """
         names = ["noise"] + (["initial_state"] if infer_initial_state else []) + (
             ["appearance"] if appearance is not None else [])
@@ -92,7 +127,7 @@ class Trainer:
             prior = 0.5 * tf.reduce_sum(tf.square(current["noise"]), axis=[1, 2])
             for name in names[1:]:
                 prior += 0.5 * tf.reduce_sum(tf.square(current[name]), axis=1)
-            return self.reconstruction_energy(observed, frames) + prior
+            return self.reconstruction_energy(observed, frames, visible) + prior
 
         start = [fixed[name] for name in names]
         if self.config.metropolis:
@@ -105,18 +140,18 @@ class Trainer:
         result = dict(fixed, **dict(zip(names, final)))
         return result["noise"], result["initial_state"], result["appearance"], acceptance
 
-    def _learn_chunk(self, observed, noise, initial_state, appearance):
+    def _learn_chunk(self, observed, noise, initial_state, appearance, visible=None):
         """Step 2 of ABPTT on one chunk: one Adam step on α, β given the inferred latents (Eq. 5, 7-8).
 
-        Returns the loss, the frames' MSE and the chunk's last state, from the forward pass before the update
-        (the authors carried that state into the next chunk).
+        Returns the loss, the frames' MSE (over visible values with `visible`) and the chunk's last state, from
+        the forward pass before the update (the authors carried that state into the next chunk).
         """
         with tf.GradientTape() as tape:
             frames, last_state = self.model(noise, initial_state, appearance)
-            loss = tf.reduce_sum(self.reconstruction_energy(observed, frames))
+            loss = tf.reduce_sum(self.reconstruction_energy(observed, frames, visible))
         variables = self.model.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, tf.reduce_mean(tf.square(observed - frames)), last_state
+        return loss, self._mse(observed, frames, visible), last_state
 
     def _generate_chunk(self, noise, initial_state, appearance, num_groups):
         return self.model(noise, initial_state, appearance, num_groups=num_groups)
@@ -139,13 +174,15 @@ class Trainer:
         for chunk in range(config.num_chunks):
             frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
             observed = self.observed[:, frames]
+            # The mask goes in only when there is one, so complete-data runs trace exactly as before.
+            mask = {} if self.visible is None else {"visible": self.visible[:, frames]}
             noise, new_state, appearance, acceptance = self._infer_step(
-                observed, self.latents.noise[:, frames], state, appearance, chunk == 0)
+                observed, self.latents.noise[:, frames], state, appearance, chunk == 0, **mask)
             self.latents.noise[:, frames].assign(noise)
             if chunk == 0:
                 self.latents.initial_state.assign(new_state)
                 state = new_state
-            loss, error, state = self._learn_step(observed, noise, state, appearance)
+            loss, error, state = self._learn_step(observed, noise, state, appearance, **mask)
             losses.append(loss)
             errors.append(error)
             acceptances.append(acceptance)
@@ -176,8 +213,9 @@ class Trainer:
         return np.concatenate(chunks, axis=1)
 
     def reconstruction_mse(self):
-        """MSE between the clips and their reconstruction, [-1, 1] scale, whole clips."""
-        return float(np.mean(np.square(self.reconstruct() - self.observed.numpy())))
+        """MSE between the clips and their reconstruction, [-1, 1] scale, whole clips (visible values if masked)."""
+        visible = None if self.visible is None else self.visible.numpy()
+        return float(self._mse(self.observed.numpy(), self.reconstruct(), visible))
 
     def synthesize_chunks(self, num_samples, num_frames, seed, burn_in=0, clip_index=0, random_initial_state=False,
                           appearance=None):
