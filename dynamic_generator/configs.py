@@ -5,6 +5,12 @@ import dataclasses
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
+# Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator and the baselines of
+# common/recovery_baselines.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat diffusion, temporal linear interpolation).
+RECOVERY_METHODS = ("dg", "mrf_l1", "mrf_l2", "lhd", "linear")
+# §4.1 dynamic textures: the dynamic generator, or the LDS of Doretto et al. 2003 (dynamic_generator/baselines.py).
+TEXTURE_METHODS = ("dg", "lds")
+MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators of data/masks.py.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -15,7 +21,9 @@ class TextureConfig:
     emission 6 deconvolutions {512, 512, 256, 128, 64, 3}, kernel 4, stride 2, BN + ReLU, tanh output;
     Adam lr 0.002, β1 0.5; Langevin δ = 0.03 for all latents, l = 15 steps, σ = 1; truncated BPTT with
     chunks of 30 frames; 3000 iterations. Initialisation N(0, 0.005²) deconvolutions, N(0, 0.001²) MLP
-    (authors' code).
+    (authors' code). Energy: Eq. (6) exactly (`energy_scale="sum"`); the authors' code averaged over frames
+    (`"authors"`), which with ξ truly inferred through F_α fits the fire clip worse at equal budget (README,
+    "Energy scale").
     """
     experiment: str = "texture"
     preset: str = "paper"
@@ -41,13 +49,19 @@ class TextureConfig:
 
     # Inference (Langevin, Eq. 4) and learning (Eq. 5).
     sigma: float = 1.0
-    energy_scale: str = "authors"
+    energy_scale: str = "sum"
     langevin_step_size: float = 0.03
     num_langevin_steps: int = 15
     metropolis: bool = False
     learning_rate: float = 0.002
     adam_beta1: float = 0.5
     num_iterations: int = 3000
+
+    # Incomplete videos (recover / inpaint experiments, §4.3-4.4): a mask file (.mat, .npy, PNG folder or mask
+    # video; empty = generate one of `mask_type`) and the method that fills the occluded pixels.
+    mask: str = ""
+    mask_type: str = "region"
+    method: str = "dg"
 
     # Run bookkeeping.
     log_every: int = 10
@@ -70,6 +84,12 @@ class TextureConfig:
                              f"({self.chunk_length}): the clip is processed in whole chunks")
         if self.energy_scale not in ENERGY_SCALES:
             raise ValueError(f"--energy_scale must be one of {ENERGY_SCALES}, got {self.energy_scale!r}")
+        if self.mask_type not in MASK_TYPES:
+            raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
+        methods = TEXTURE_METHODS if self.experiment in ("texture", "texture_eval") else RECOVERY_METHODS
+        if self.method not in methods:
+            raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
+                             f"got {self.method!r}")
         if self.transition not in ("nonlinear", "linear"):
             raise ValueError(f"--transition must be 'nonlinear' or 'linear', got {self.transition!r}")
         size = emission_output_size(self.emission_kernels, self.emission_strides)
@@ -108,8 +128,38 @@ TEXTURE_TINY = dataclasses.replace(
     emission_filters=(16, 8, 8, 3), emission_kernels=(4, 4, 4, 4), emission_strides=(2, 2, 2, 2),
     num_langevin_steps=3, num_iterations=3, log_every=1, sample_every=2, checkpoint_every=1)
 
+# AAAI'19 §4.3 recovery from incomplete videos (Table 2): 150x150x70 frames, the whole clip one chunk; emission
+# 7 deconvolutions {512, 512, 256, 128, 64, 64, 3}, kernels {4, 4, 4, 4, 4, 4, 7}, up-sampling {2, 2, 2, 2, 3, 3, 1};
+# σ = 0.5; 7000 iterations; transition, Langevin (δ = 0.03, l = 15) and Adam as in §4.1 (authors'
+# main_dyn_G_recovery.py). The energy sums over visible values only (train.reconstruction_weight).
+RECOVER_PAPER = with_image_size(dataclasses.replace(
+    TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, num_iterations=7000,
+    sample_every=500, checkpoint_every=100), 150)
+
+# Same update rules (σ, δ, l, Adam, energy convention, whole clip as one chunk, all 70 frames) on 32x32 frames with
+# the 64x64 network minus its first 512-channel layer, and 300 iterations, so that the whole recovery table
+# (3 clips x 2 masks) runs in well under an hour on 2 CPU cores.
+RECOVER_QUICK = dataclasses.replace(
+    RECOVER_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
+    emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_iterations=300, sample_every=100,
+    checkpoint_every=50)
+
+# For tests: the tiny texture network on an incomplete clip.
+RECOVER_TINY = dataclasses.replace(TEXTURE_TINY, experiment="recover", sigma=0.5, num_iterations=2)
+
+# AAAI'19 §4.4 content removal (background inpainting): 128x128 frames, emission 7 deconvolutions
+# {512, 512, 512, 256, 128, 64, 3}, kernel 4, stride 2; σ = 0.5, 7000 iterations, the whole clip (104 frames of the
+# shared chatelet clip and its mask) one chunk (authors' main_dyn_G_background_inpainting.py asks for 150).
+INPAINT_PAPER = with_image_size(dataclasses.replace(
+    RECOVER_PAPER, experiment="inpaint", num_frames=104, chunk_length=104, mask_type="block"), 128)
+INPAINT_QUICK = dataclasses.replace(
+    RECOVER_QUICK, experiment="inpaint", num_frames=104, chunk_length=104, mask_type="block")
+INPAINT_TINY = dataclasses.replace(RECOVER_TINY, experiment="inpaint", mask_type="block")
+
 PRESETS = {
     "texture": {"paper": TEXTURE_PAPER, "quick": TEXTURE_QUICK, "tiny": TEXTURE_TINY},
+    "recover": {"paper": RECOVER_PAPER, "quick": RECOVER_QUICK, "tiny": RECOVER_TINY},
+    "inpaint": {"paper": INPAINT_PAPER, "quick": INPAINT_QUICK, "tiny": INPAINT_TINY},
 }
 
 

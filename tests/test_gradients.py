@@ -59,5 +59,6 @@ def test_tape_matches_hand_derived_bptt():
 
 def test_energy_scales():
     paper = configs.TEXTURE_PAPER
-    assert reconstruction_weight(paper, 1) == 1.0 / (2 * 30)
+    assert paper.energy_scale == "sum" and reconstruction_weight(paper, 3) == 0.5
+    assert reconstruction_weight(dataclasses.replace(paper, energy_scale="authors"), 1) == 1.0 / (2 * 30)
     assert reconstruction_weight(dataclasses.replace(paper, energy_scale="sum", sigma=0.5), 4) == 2.0
