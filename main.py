@@ -11,7 +11,7 @@ from absl import app, flags, logging  # noqa: E402
 from dynamic_generator import configs as dg_configs  # noqa: E402
 
 # Modes that train (and so take a preset); every other mode works on the trained run in --workdir.
-TRAIN_MODES = ("train",)
+TRAIN_MODES = ("train", "table")
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture (see README).")
@@ -23,7 +23,12 @@ flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experi
 flags.DEFINE_integer("num_samples", 3, "--mode sample: how many clips to synthesise.")
 flags.DEFINE_integer("burn_in", 0, "--mode sample: frames generated and dropped before the ones written (§4.1).")
 flags.DEFINE_integer("sample_seed", 0, "--mode sample: seed of the sampling noise.")
-OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames")
+flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new: Langevin sweeps over the new clip (weights "
+                     "frozen); --energy_scale and --langevin_step_size, if given, apply to this inference only.")
+flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
+                  "--experiment recover --mode table: the methods (columns) of the table.")
+OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
+                "langevin_step_size", "inference_iterations", "table_methods")
 
 # Every config field is a flag (default: the preset's value). In --mode sample, --num_frames is the length to
 # synthesise instead.

@@ -195,19 +195,24 @@ def sample_laplace_product(values, weights, beta, rng):
                     np.where(chosen == n, points[:, -1] + exponential, inner))
 
 
-def estimate_beta(video, visible, potential, max_sites=200_000, seed=0):
+def estimate_beta(video, visible, potential, max_sites=200_000, min_sites=1000, seed=0):
     """β of the MRF by maximum pseudo-likelihood on visible values whose 6 neighbours are all visible.
 
     ℓ2 in closed form, β = N / (2 Σ_i W_i (x_i − m_i)²) with m_i the neighbour mean; ℓ1 by a 1-D search of
-    Σ_i [−β Σ_j |x_i − x_j| − log Z_i(β)] over log β. At most `max_sites` random sites are used.
+    Σ_i [−β Σ_j |x_i − x_j| − log Z_i(β)] over log β. At most `max_sites` random sites are used. When fewer
+    than `min_sites` values have their whole neighbourhood visible (e.g. few consecutive visible frames), every
+    visible value with at least 3 visible neighbours is used, with its occluded neighbours left out.
     """
     video, visible = _check(video, visible)
     hood = Neighbourhood(video.shape, np.flatnonzero(visible))
     flat, flat_visible = video.reshape(-1), visible.reshape(-1)
-    interior = (hood.weights.sum(axis=1) == 6) & flat_visible[hood.neighbours].all(axis=1)
-    sites = np.flatnonzero(interior)
+    hood.weights = hood.weights * flat_visible[hood.neighbours]
+    counts = hood.weights.sum(axis=1)
+    sites = np.flatnonzero(counts == 6)
+    if len(sites) < min_sites:
+        sites = np.flatnonzero(counts >= 3)
     if len(sites) == 0:
-        raise ValueError("no visible value has all six neighbours visible: cannot estimate the MRF parameter")
+        raise ValueError("no visible value has 3 visible neighbours: cannot estimate the MRF parameter")
     if len(sites) > max_sites:
         sites = np.random.default_rng(seed).choice(sites, max_sites, replace=False)
     hood = hood.subset(sites)

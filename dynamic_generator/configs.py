@@ -131,18 +131,19 @@ TEXTURE_TINY = dataclasses.replace(
 # AAAI'19 §4.3 recovery from incomplete videos (Table 2): 150x150x70 frames, the whole clip one chunk; emission
 # 7 deconvolutions {512, 512, 256, 128, 64, 64, 3}, kernels {4, 4, 4, 4, 4, 4, 7}, up-sampling {2, 2, 2, 2, 3, 3, 1};
 # σ = 0.5; 7000 iterations; transition, Langevin (δ = 0.03, l = 15) and Adam as in §4.1 (authors'
-# main_dyn_G_recovery.py). The energy sums over visible values only (train.reconstruction_weight).
+# main_dyn_G_recovery.py). The energy sums over visible values only, with the authors' weight 1 / (2σ² · number of
+# visible values) (`energy_scale="authors"`, train.reconstruction_weight; README "Recovery").
 RECOVER_PAPER = with_image_size(dataclasses.replace(
-    TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, num_iterations=7000,
-    sample_every=500, checkpoint_every=100), 150)
+    TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, energy_scale="authors",
+    num_iterations=7000, sample_every=500, checkpoint_every=100), 150)
 
 # Same update rules (σ, δ, l, Adam, energy convention, whole clip as one chunk, all 70 frames) on 32x32 frames with
-# the 64x64 network minus its first 512-channel layer, and 300 iterations, so that the whole recovery table
-# (3 clips x 2 masks) runs in well under an hour on 2 CPU cores.
+# the 64x64 network minus its first 512-channel layer, and 150 iterations, so that the whole recovery table
+# (3 clips x 2 masks x 5 methods) runs in well under an hour on 2 CPU cores.
 RECOVER_QUICK = dataclasses.replace(
     RECOVER_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
-    emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_iterations=300, sample_every=100,
-    checkpoint_every=50)
+    emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_iterations=150, sample_every=50,
+    checkpoint_every=25)
 
 # For tests: the tiny texture network on an incomplete clip.
 RECOVER_TINY = dataclasses.replace(TEXTURE_TINY, experiment="recover", sigma=0.5, num_iterations=2)

@@ -4,10 +4,11 @@ import dataclasses
 import os
 
 import numpy as np
+import tensorflow as tf
 
-from common import runs
+from common import metrics, recovery_baselines, runs
 from common.loop import run_training
-from data import sources, writers
+from data import masks, sources, video_io, writers
 from dynamic_generator import configs
 from dynamic_generator.train import Trainer
 
@@ -90,6 +91,313 @@ def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0):
     return paths
 
 
+# ---- learning from incomplete videos: recovery (§4.3, Table 2) and content removal (§4.4) -------------------------
+
+SHARED_RECOVERY_DATASET = os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data",
+                                       "trainingVideo", "recovery_dataset")
+# Occluded pixels are shown black in the written clips.
+_HIDDEN = -1.0
+
+
+def _mask_name(config):
+    return os.path.splitext(os.path.basename(os.path.normpath(config.mask)))[0] if config.mask else config.mask_type
+
+
+def default_recovery_workdir(config, root=runs.DEFAULT_ROOT):
+    """`checkpoints/<experiment>/<data>_<mask>_<method>_<preset>`."""
+    return os.path.join(root, config.experiment,
+                        f"{sources.data_name(config.data)}_{_mask_name(config)}_{config.method}_{config.preset}")
+
+
+def load_incomplete_clip(config, data=None, mask=None, mask_type=None):
+    """The clip named by `--data` ([-1, 1], [frames, size, size, 3]) and its `visible` mask of the same shape."""
+    data = config.data if data is None else data
+    clips = sources.load_clips(data, config.num_frames, config.image_size, config.seed)
+    if len(clips) != 1:
+        raise ValueError(f"--data {data} holds {len(clips)} clips; recovery and inpainting take one clip "
+                         f"(a video file, a frame folder or synthetic:NAME)")
+    visible = masks.load_mask(config.mask if mask is None else mask, clips[0].frames.shape,
+                              config.mask_type if mask_type is None else mask_type, config.seed)
+    if visible.all():
+        raise ValueError(f"the mask {mask or config.mask or config.mask_type} occludes nothing in the first "
+                         f"{config.num_frames} frames at {config.image_size}x{config.image_size}")
+    return clips[0], visible
+
+
+class RecoveryTrainer(Trainer):
+    """ABPTT on an incomplete clip that also reports the recovery error at every logged iteration.
+
+    The original clip is used for that number only; training sees `visible * observed`.
+    """
+
+    def __init__(self, config, original, visible):
+        super().__init__(config, (visible * original)[None], visible=visible[None])
+        self.original, self.visible_mask = original, visible
+
+    def recover(self):
+        """Visible pixels kept, occluded ones from G_β(s_t), s_t unrolled from the inferred ξ and s_0 (§4.3)."""
+        return np.where(self.visible_mask > 0, self.original, self.reconstruct()[0])
+
+    def train_iteration(self):
+        result = super().train_iteration()
+        iteration = int(self.iteration.numpy())
+        if iteration % self.config.log_every == 0 or iteration == self.config.num_iterations:
+            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
+        return result
+
+    def summary_images(self):
+        every = max(1, self.config.num_frames // 10)
+        shown = np.where(self.visible_mask > 0, self.original, _HIDDEN)
+        return {"samples/occluded_recovered_original":
+                writers.frame_strip([shown, self.recover(), self.original], every=every)}
+
+
+def _baseline(method, observed, visible, seed):
+    """Runs one model-free method on the visible values.
+
+    Returns:
+      (recovered clip, dict of further named estimates, dict of extra metrics).
+    """
+    if method == "lhd":
+        return recovery_baselines.laplacian_heat_diffusion(observed, visible), {}, {}
+    if method == "linear":
+        return recovery_baselines.temporal_linear_interpolation(observed, visible), {}, {}
+    result = recovery_baselines.mrf_gibbs(observed, visible, method[len("mrf_"):], seed=seed)
+    # The paper reports the sample after burn-in; the average of the later samples is the stronger estimate.
+    return (np.clip(result["sample"], -1.0, 1.0), {"average_of_samples": np.clip(result["mean"], -1.0, 1.0)},
+            {"beta": result["beta"]})
+
+
+def _write_recovery(run, config, original, visible, recovered):
+    """occluded | recovered | original (recover) or original | masked | inpainted (inpaint): GIF, MP4, strip."""
+    shown = np.where(visible > 0, original, _HIDDEN)
+    if config.experiment == "inpaint":
+        name, panels = "original_masked_inpainted", [original, shown, recovered]
+    else:
+        name, panels = "occluded_recovered_original", [shown, recovered, original]
+    video = writers.side_by_side(panels)
+    every = max(1, len(original) // 10)
+    return [writers.write_gif(run.sample_path(f"{name}.gif"), video),
+            writers.write_mp4(run.sample_path(f"{name}.mp4"), video),
+            writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(panels, every=every))]
+
+
+def run_recovery(config, workdir=None, quiet=False):
+    """AAAI'19 §4.3 / §4.4: fills the occluded pixels of one clip by `config.method` and measures the result.
+
+    `dg` learns the dynamic generator from the visible pixels alone (ABPTT with the masked energy, resumable from
+    its checkpoints) and fills the holes with G_β(s_t); the baselines fill them directly. Every method writes
+    `samples/occluded_recovered_original.*` (inpaint: `original_masked_inpainted.*`) and `metrics.json` with
+    `recovery_error` (mean |recovered − original| over occluded values, [0, 255] scale) and `recovery_psnr`.
+
+    Returns:
+      (run directory path, metrics dict).
+    """
+    config.validate()
+    clip, visible = load_incomplete_clip(config)
+    run = runs.RunDirectory(workdir or default_recovery_workdir(config))
+    run.prepare(config)
+    if config.method == "dg":
+        trainer = RecoveryTrainer(config, clip.frames, visible)
+        result = run_training(trainer, run, f"{config.experiment} {clip.name} ({_mask_name(config)})")
+        recovered = trainer.recover()
+        result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **result,
+                      recon_mse_visible=trainer.reconstruction_mse())
+    else:
+        stopwatch = runs.Stopwatch()
+        stopwatch.start()
+        recovered, alternatives, extra = _baseline(config.method, visible * clip.frames, visible, config.seed)
+        seconds = stopwatch.stop()
+        result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **extra, seconds=seconds)
+        for name, estimate in alternatives.items():
+            result[f"recovery_error_{name}"] = metrics.recovery_error(estimate, clip.frames, visible)
+            result[f"recovery_psnr_{name}"] = metrics.recovery_psnr(estimate, clip.frames, visible)
+    paths = _write_recovery(run, config, clip.frames, visible, recovered)
+    result.update(clip=clip.name, data=clip.source, mask=config.mask or f"generated:{config.mask_type}",
+                  method=config.method)
+    run.write_metrics(result)
+    if not quiet:
+        print(f"{clip.name} ({_mask_name(config)}), {config.method}: recovery error {result['recovery_error']:.2f} "
+              f"on [0, 255], PSNR {result['recovery_psnr']:.2f} dB over occluded pixels; wrote {', '.join(paths)}")
+    return run.path, result
+
+
+def infer_latents(trainer):
+    """One Langevin sweep over the chunks with the weights frozen: ξ, and s_0 on the first chunk (Eq. 4).
+
+    The same compiled inference step as training; each chunk starts from the last state of the one before.
+    """
+    config = trainer.config
+    state = trainer.latents.initial_state.value()
+    for chunk in range(config.num_chunks):
+        frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
+        noise, new_state, _, _ = trainer._infer_step(trainer.observed[:, frames], trainer.latents.noise[:, frames],
+                                                     state, None, chunk == 0, visible=trainer.visible[:, frames])
+        trainer.latents.noise[:, frames].assign(noise)
+        if chunk == 0:
+            trainer.latents.initial_state.assign(new_state)
+            state = new_state
+        _, state = trainer._generate_step(noise, state, None, 1)
+
+
+def recover_new_clip(workdir, data, mask="", mask_type=None, num_iterations=100, overrides=None):
+    """Recovers the occluded pixels of a new clip with a trained, frozen `recover` model (§4.3).
+
+    Only the latents are inferred, by `num_iterations` Langevin sweeps from their prior; the weights stay as
+    trained. Writes `<workdir>/recover_new/<clip>_<mask>/` with the usual clips and metrics.json.
+
+    Args:
+      workdir: a trained `--experiment recover` (or inpaint) run with `--method dg`.
+      data, mask, mask_type: the new clip and its mask (as for training).
+      num_iterations: Langevin sweeps (each `num_langevin_steps` steps per chunk).
+      overrides: optional config fields for inference only, e.g. {"energy_scale": "sum",
+        "langevin_step_size": 0.003, "seed": 2}.
+
+    Returns:
+      (output directory, metrics dict).
+    """
+    if num_iterations <= 0:
+        raise ValueError(f"--inference_iterations must be positive, got {num_iterations}")
+    trained = runs.RunDirectory(workdir)
+    config = runs.config_from_dict(configs.TextureConfig, trained.read_config_dict())
+    if config.experiment not in ("recover", "inpaint") or config.method != "dg":
+        raise ValueError(f"--workdir {workdir} holds a {config.experiment!r} run with method {config.method!r}; "
+                         f"--mode recover_new needs a trained `--experiment recover --method dg` run")
+    if not data:
+        raise ValueError("--mode recover_new needs --data, the new clip to recover")
+    config = dataclasses.replace(config, data=data, mask=mask or "", mask_type=mask_type or config.mask_type,
+                                 **(overrides or {})).validate()
+    clip, visible = load_incomplete_clip(config)
+    trainer = RecoveryTrainer(config, clip.frames, visible)
+    latest = tf.train.latest_checkpoint(trained.checkpoint_dir)
+    if not latest:
+        raise FileNotFoundError(f"no checkpoint in {trained.checkpoint_dir}; train first with --mode train")
+    # The weights only: the latents of the training clip and the optimizer slots stay behind.
+    tf.train.Checkpoint(model=trainer.model).restore(latest).expect_partial().assert_existing_objects_matched()
+    weights = [weight.numpy() for weight in trainer.model.weights]
+    stopwatch = runs.Stopwatch()
+    for _ in range(num_iterations):
+        stopwatch.start()
+        infer_latents(trainer)
+        stopwatch.stop()
+    if any(not np.array_equal(before, after.numpy()) for before, after in zip(weights, trainer.model.weights)):
+        raise RuntimeError("the weights changed during inference")  # A bug, not a user error.
+    recovered = trainer.recover()
+    run = runs.RunDirectory(os.path.join(workdir, "recover_new", f"{clip.name}_{_mask_name(config)}"))
+    run.prepare(dataclasses.replace(config, num_iterations=num_iterations))
+    result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), clip=clip.name, data=clip.source,
+                  mask=config.mask or f"generated:{config.mask_type}", method="dg (frozen, inference only)",
+                  inference_iterations=num_iterations, seconds_per_iteration=stopwatch.seconds_per_iteration(),
+                  recon_mse_visible=trainer.reconstruction_mse(), energy_scale=config.energy_scale,
+                  langevin_step_size=config.langevin_step_size)
+    paths = _write_recovery(run, config, clip.frames, visible, recovered)
+    run.write_metrics(result)
+    print(f"{clip.name} ({_mask_name(config)}), frozen model from {workdir}: recovery error "
+          f"{result['recovery_error']:.2f}, PSNR {result['recovery_psnr']:.2f} dB; wrote {', '.join(paths)}")
+    return run.path, result
+
+
+# ---- Table 2 -------------------------------------------------------------------------------------------------------
+
+TABLE_METHODS = ("dg", "mrf_l1", "mrf_l2", "lhd", "linear")
+# AAAI'19 Table 2, fountain (150x150, 70 frames): recovery error for (region, missing frames).
+PAPER_FOUNTAIN = {"dg": (5.70, 5.57), "stgcn": (6.03, 8.05), "mrf_l1": (11.83, 19.43), "mrf_l2": (12.17, 13.23)}
+# The authors' two masks per clip of the recovery dataset, under the names of our generators.
+_AUTHORS_MASKS = (("region", "region_type.mat"), ("missing_frames", "missing_frame_type.mat"))
+
+
+def table_cases(dataset=SHARED_RECOVERY_DATASET, textures=("fire", "water")):
+    """(clip name, --data, --mask, mask label) for every clip of the recovery dataset that has its two masks,
+    then the built-in synthetic textures with generated region and missing-frame masks."""
+    cases = []
+    data_folder, mask_folder = os.path.join(dataset, "data"), os.path.join(dataset, "mask")
+    if os.path.isdir(data_folder):
+        for name in sorted(os.listdir(data_folder)):
+            folder = os.path.join(data_folder, name)
+            videos = sorted(entry for entry in os.listdir(folder) if video_io.is_video_file(os.path.join(folder, entry)))
+            mask_files = [os.path.join(mask_folder, name, file) for _, file in _AUTHORS_MASKS]
+            if videos and all(os.path.isfile(path) for path in mask_files):
+                cases += [(name, os.path.join(folder, videos[0]), path, label)
+                          for (label, _), path in zip(_AUTHORS_MASKS, mask_files)]
+    for texture in textures:
+        cases += [(f"synthetic_{texture}", f"synthetic:{texture}", "", label) for label, _ in _AUTHORS_MASKS]
+    return cases
+
+
+def _table_columns(methods):
+    columns = []
+    for method in methods:
+        columns.append((method, method, "recovery_error"))
+        if method.startswith("mrf_"):
+            columns.append((f"{method}_avg", method, "recovery_error_average_of_samples"))
+    return columns + [("zeros", None, "zeros")]
+
+
+def format_table(rows, methods):
+    """Table 2's layout: one row per clip x mask, one column per method (recovery error, [0, 255])."""
+    columns = _table_columns(methods)
+    header = f"{'clip':<18}{'mask':<16}" + "".join(f"{name:>11}" for name, _, _ in columns)
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        cells = "".join(f"{row['errors'].get(name, float('nan')):>11.2f}" for name, _, _ in columns)
+        lines.append(f"{row['clip']:<18}{row['mask']:<16}{cells}")
+    return "\n".join(lines)
+
+
+def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_RECOVERY_DATASET,
+                   textures=("fire", "water")):
+    """Table 2 for the shared recovery clips with the authors' masks and for the built-in synthetic clips.
+
+    Every (clip, mask, method) is one run directory under `workdir`, so a stopped table resumes: finished
+    baselines are read back, the dynamic generator resumes from its checkpoint. Baselines run first.
+    Writes `table.json` and prints the table.
+
+    Returns:
+      list of rows {clip, mask, data, mask_file, errors: {column: recovery error}}.
+    """
+    unknown = sorted(set(methods) - set(TABLE_METHODS))
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {TABLE_METHODS}")
+    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment, f"table_{config.preset}")
+    cases = table_cases(dataset, textures)
+    if not os.path.isdir(dataset):
+        print(f"note: {dataset} not found; the table has the synthetic clips only")
+    results = {}
+    order = sorted(methods, key=lambda method: method == "dg")  # The slow one last.
+    for method in order:
+        for name, data, mask, label in cases:
+            case = dataclasses.replace(config, data=data, mask=mask, mask_type=label, method=method).validate()
+            run = runs.RunDirectory(os.path.join(workdir, f"{name}_{label}", method))
+            stored = run.read_metrics()
+            done = (run.exists() and "recovery_error" in stored and runs.config_from_dict(
+                configs.TextureConfig, run.read_config_dict()) == case)
+            if not done:
+                stored = run_recovery(case, run.path)[1]
+            results[(name, label, method)] = stored
+            print(f"{name} {label} {method}: {stored['recovery_error']:.2f}", flush=True)
+    rows = []
+    for name, data, mask, label in cases:
+        clip, visible = load_incomplete_clip(dataclasses.replace(config, data=data, mask=mask, mask_type=label))
+        errors = {"zeros": metrics.recovery_error(visible * clip.frames, clip.frames, visible)}
+        for column, method, key in _table_columns(methods):
+            if method is not None:
+                errors[column] = results[(name, label, method)][key]
+        rows.append(dict(clip=name, mask=label, data=data, mask_file=mask or f"generated:{label}", errors=errors,
+                         occluded_fraction=float(np.mean(visible == 0))))
+    table = format_table(rows, methods)
+    runs.write_json_atomic(os.path.join(workdir, "table.json"), {
+        "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
+        "num_iterations": config.num_iterations, "metric": "recovery_error: mean |recovered - original| over "
+        "occluded values, [0, 255] scale", "rows": rows, "paper_fountain_region_missing_frames": PAPER_FOUNTAIN})
+    print(f"\nRecovery error on [0, 255] over occluded pixels ({config.preset} preset: {config.image_size}x"
+          f"{config.image_size}, {config.num_frames} frames, {config.num_iterations} iterations for dg; "
+          f"_avg = average of MRF samples, zeros = holes left at 0)\n{table}")
+    print("Paper, fountain 150x150 (region / missing frames): " + ", ".join(
+        f"{method} {region:.2f} / {missing:.2f}" for method, (region, missing) in PAPER_FOUNTAIN.items()))
+    print(f"wrote {os.path.join(workdir, 'table.json')}")
+    return rows
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """A paper experiment as `main.py` sees it: its config class, presets, and one runner per `--mode`.
@@ -114,7 +422,27 @@ def _sample_texture_mode(config, workdir, options):
                           options["burn_in"])
 
 
+def _recover_mode(config, workdir, options):
+    return run_recovery(config, workdir)
+
+
+def _recover_new_mode(config, workdir, options):
+    if not workdir:
+        raise ValueError("--mode recover_new needs --workdir, the directory of a trained recover run")
+    overrides = {name: options[name] for name in ("energy_scale", "langevin_step_size") if options[name] is not None}
+    return recover_new_clip(workdir, options["data"], options["mask"], options["mask_type"],
+                            options["inference_iterations"], overrides)
+
+
+def _recover_table_mode(config, workdir, options):
+    return recovery_table(config, workdir, tuple(options["table_methods"]))
+
+
 EXPERIMENTS = {
     "texture": Experiment("texture", configs.TextureConfig, configs.PRESETS["texture"],
                           {"train": _train_texture_mode, "sample": _sample_texture_mode}),
+    "recover": Experiment("recover", configs.TextureConfig, configs.PRESETS["recover"],
+                          {"train": _recover_mode, "recover_new": _recover_new_mode, "table": _recover_table_mode}),
+    "inpaint": Experiment("inpaint", configs.TextureConfig, configs.PRESETS["inpaint"],
+                          {"train": _recover_mode, "recover_new": _recover_new_mode}),
 }

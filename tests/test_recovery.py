@@ -67,7 +67,7 @@ def test_masked_energy_and_gradients_ignore_occluded_pixels(energy_scale):
 
 
 def test_masked_weight_conventions():
-    paper = dataclasses.replace(TINY, sigma=0.5)
+    paper = dataclasses.replace(TINY, sigma=0.5, energy_scale="authors")
     assert float(reconstruction_weight(paper, 1, num_visible=1000)) == pytest.approx(2.0 / 1000)
     assert float(reconstruction_weight(dataclasses.replace(paper, energy_scale="sum"), 1, num_visible=1000)) == 2.0
     assert float(reconstruction_weight(paper, 1, num_visible=0)) == 2.0  # No visible value: no division by zero.
@@ -102,3 +102,125 @@ def test_mask_of_wrong_shape_names_both_shapes():
     observed = _observed()
     with pytest.raises(ValueError, match=r"\(1, 8, 16, 16, 3\).*\(1, 8, 8, 8, 3\)|\(1, 8, 8, 8, 3\).*\(1, 8, 16, 16, 3\)"):
         Trainer(TINY, observed, visible=np.ones((1, 8, 8, 8, 3), np.float32))
+
+
+# ---- end to end ----------------------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import scipy.io  # noqa: E402
+
+from common import metrics, runs  # noqa: E402
+from data import masks, writers  # noqa: E402
+from dynamic_generator import experiments  # noqa: E402
+
+RECOVER_TINY = configs.RECOVER_TINY
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("method", configs.RECOVERY_METHODS)
+def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
+    config = dataclasses.replace(RECOVER_TINY, method=method, mask_type="missing_frames")
+    path, result = experiments.run_recovery(config, str(tmp_path / method), quiet=True)
+    run = runs.RunDirectory(path)
+    stored = json.load(open(run.metrics_path))
+    assert stored["method"] == method and 0 < stored["recovery_error"] < 255 and np.isfinite(stored["recovery_psnr"])
+    assert stored["occluded_fraction"] == pytest.approx(0.5)
+    for suffix in (".gif", ".mp4", "_strip.png"):
+        assert os.path.getsize(os.path.join(run.samples_dir, "occluded_recovered_original" + suffix)) > 0
+    if method == "dg":
+        assert os.path.isfile(os.path.join(run.checkpoint_dir, "checkpoint"))
+        assert any(name.startswith("events.out.tfevents") for name in os.listdir(run.tensorboard_dir))
+        assert stored["iterations"] == RECOVER_TINY.num_iterations
+        assert "recovery_error" in run.read_history()[-1]
+    if method.startswith("mrf_"):
+        assert stored["beta"] > 0 and "recovery_error_average_of_samples" in stored
+
+
+def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
+    config = dataclasses.replace(RECOVER_TINY, num_iterations=1)
+    clip, visible = experiments.load_incomplete_clip(config)
+    trainer = experiments.RecoveryTrainer(config, clip.frames, visible)
+    trainer.train_iteration()
+    recovered = trainer.recover()
+    np.testing.assert_array_equal(recovered[visible > 0], clip.frames[visible > 0])
+    reconstruction = trainer.reconstruct()[0]
+    np.testing.assert_array_equal(recovered[visible == 0], reconstruction[visible == 0])
+    expected = np.abs(reconstruction - clip.frames)[visible == 0].mean() * 127.5
+    assert metrics.recovery_error(recovered, clip.frames, visible) == pytest.approx(expected, rel=1e-5)
+
+
+def test_recover_new_with_a_trained_frozen_model(tmp_path):
+    workdir = str(tmp_path / "trained")
+    experiments.run_recovery(RECOVER_TINY, workdir, quiet=True)
+    path, result = experiments.recover_new_clip(workdir, "synthetic:water", mask_type="block", num_iterations=2,
+                                                overrides={"energy_scale": "sum", "langevin_step_size": 0.01})
+    assert path.startswith(workdir) and os.path.isfile(os.path.join(path, "metrics.json"))
+    assert result["inference_iterations"] == 2 and result["energy_scale"] == "sum"
+    assert 0 < result["recovery_error"] < 255
+    assert os.path.getsize(os.path.join(path, "samples", "occluded_recovered_original.gif")) > 0
+    with pytest.raises(ValueError, match="needs a trained"):
+        baseline = str(tmp_path / "lhd")
+        experiments.run_recovery(dataclasses.replace(RECOVER_TINY, method="lhd"), baseline, quiet=True)
+        experiments.recover_new_clip(baseline, "synthetic:water")
+
+
+def test_table_with_masks_in_the_authors_format(tmp_path):
+    """A recovery dataset laid out like the authors' (data/<clip>/*.mp4, mask/<clip>/*.mat) plus a synthetic clip."""
+    config = dataclasses.replace(RECOVER_TINY, num_iterations=1)
+    dataset = tmp_path / "recovery_dataset"
+    frames = np.random.default_rng(0).integers(0, 255, (10, 16, 16, 3)).astype(np.uint8)
+    writers.write_mp4(str(dataset / "data" / "noise" / "clip.mp4"), frames)
+    (dataset / "mask" / "noise").mkdir(parents=True)
+    for mask_type, file in (("region", "region_type.mat"), ("missing_frames", "missing_frame_type.mat")):
+        occluded = 1 - masks.generate_mask(mask_type, 10, 30, seed=1).astype(np.uint8)
+        scipy.io.savemat(dataset / "mask" / "noise" / file, {"masks": np.moveaxis(occluded, 0, 2)})
+    workdir = tmp_path / "table"
+    rows = experiments.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    assert [(row["clip"], row["mask"]) for row in rows] == [
+        ("noise", "region"), ("noise", "missing_frames"), ("synthetic_fire", "region"),
+        ("synthetic_fire", "missing_frames")]
+    stored = json.load(open(workdir / "table.json"))
+    assert stored["rows"][0]["mask_file"].endswith("region_type.mat")
+    for row in stored["rows"]:
+        assert set(row["errors"]) == {"dg", "mrf_l2", "mrf_l2_avg", "linear", "zeros"}
+        assert all(0 < value < 255 for value in row["errors"].values())
+    # A second call reads the finished runs back instead of running them again.
+    metrics_file = workdir / "noise_region" / "dg" / "metrics.json"
+    before = os.path.getmtime(metrics_file)
+    again = experiments.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    assert os.path.getmtime(metrics_file) == before and again == rows
+
+
+def _main(*args):
+    return subprocess.run([sys.executable, os.path.join(REPO, "main.py"), *args], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+
+
+def test_command_line_recover_inpaint_and_mask_errors(tmp_path):
+    np.save(tmp_path / "short.npy", np.zeros((3, 16, 16), np.uint8))
+    result = _main("--experiment", "recover", "--preset", "tiny", "--mask", str(tmp_path / "short.npy"),
+                   "--workdir", str(tmp_path / "bad"))
+    assert result.returncode == 2 and "(3, 16, 16, 1)" in result.stderr and "(8, 16, 16, 3)" in result.stderr
+    assert not (tmp_path / "bad").exists()
+    result = _main("--experiment", "inpaint", "--preset", "tiny", "--method", "lhd", "--workdir", str(tmp_path / "in"))
+    assert result.returncode == 0, result.stderr
+    assert os.path.isfile(tmp_path / "in" / "samples" / "original_masked_inpainted.gif")
+    result = _main("--experiment", "recover", "--preset", "tiny", "--method", "magic")
+    assert result.returncode == 2 and "--method must be one of" in result.stderr
+
+
+def test_fountain_with_the_authors_masks(shared_video):
+    """The shared clip and masks: every baseline beats leaving the holes at zero (16x16, 8 frames)."""
+    folder = os.path.join(shared_video, "recovery_dataset")
+    for mask in ("region_type.mat", "missing_frame_type.mat"):
+        config = dataclasses.replace(RECOVER_TINY, data=os.path.join(folder, "data", "fountain", "6486110.avi"),
+                                     mask=os.path.join(folder, "mask", "fountain", mask))
+        clip, visible = experiments.load_incomplete_clip(config)
+        zeros = metrics.recovery_error(visible * clip.frames, clip.frames, visible)
+        for method in ("lhd", "linear", "mrf_l1"):
+            recovered = experiments._baseline(method, visible * clip.frames, visible, seed=0)[0]
+            assert metrics.recovery_error(recovered, clip.frames, visible) < 0.6 * zeros, (mask, method)
