@@ -46,6 +46,7 @@ class TextureConfig:
     emission_kernels: tuple = EMISSION_NETWORKS[64][1]
     emission_strides: tuple = EMISSION_NETWORKS[64][2]
     emission_init_std: float = 0.005
+    mixed_precision: bool = False  # bfloat16 transposed convolutions (an option for speed; off in the presets).
 
     # Inference (Langevin, Eq. 4) and learning (Eq. 5).
     sigma: float = 1.0

@@ -92,17 +92,19 @@ class EmissionModel(keras.Model):
     """G_β: a state (plus appearance) vector -> one frame, by transposed convolutions (AAAI'19 §4.1).
 
     Every layer but the last is followed by FrameNormalization and ReLU; the last by tanh.
-    Weights start at N(0, 0.005²), biases at zero (authors' `convt2d`).
+    Weights start at N(0, 0.005²), biases at zero (authors' `convt2d`). With `mixed_precision` the transposed
+    convolutions compute in bfloat16 (weights stay float32); normalisation and the output stay float32.
     """
 
-    def __init__(self, filters, kernels, strides, init_std=0.005, **kwargs):
+    def __init__(self, filters, kernels, strides, init_std=0.005, mixed_precision=False, **kwargs):
         super().__init__(**kwargs)
         if not len(filters) == len(kernels) == len(strides):
             raise ValueError(f"emission filters {filters}, kernels {kernels} and strides {strides} differ in length")
         init = keras.initializers.RandomNormal(stddev=init_std)
+        policy = "mixed_bfloat16" if mixed_precision else None
         self.deconvolutions = [
             keras.layers.Conv2DTranspose(f, k, s, padding="same" if s > 1 else "valid", kernel_initializer=init,
-                                         name=f"deconv{i + 1}")
+                                         dtype=policy, name=f"deconv{i + 1}")
             for i, (f, k, s) in enumerate(zip(filters, kernels, strides))]
         self.normalizations = [FrameNormalization(name=f"norm{i + 1}") for i in range(len(filters) - 1)]
         self.image_size = emission_output_size(kernels, strides)
@@ -119,7 +121,7 @@ class EmissionModel(keras.Model):
             hidden = deconvolution(hidden)
             if index < len(self.normalizations):
                 hidden = tf.nn.relu(self.normalizations[index](hidden, num_groups=num_groups))
-        frames = tf.tanh(hidden)
+        frames = tf.tanh(tf.cast(hidden, tf.float32))
         return tf.reshape(frames, [shape[0], shape[1], self.image_size, self.image_size, 3])
 
 
@@ -131,7 +133,7 @@ class DynamicGenerator(keras.Model):
         self.transition = TransitionModel(config.state_dim, config.transition, config.transition_hidden_units,
                                           config.transition_init_std, name="transition")
         self.emission = EmissionModel(config.emission_filters, config.emission_kernels, config.emission_strides,
-                                      config.emission_init_std, name="emission")
+                                      config.emission_init_std, config.mixed_precision, name="emission")
         self.state_dim = config.state_dim
         self.noise_dim = config.noise_dim
         self.appearance_dim = config.appearance_dim

@@ -1,0 +1,182 @@
+"""Speed and memory of ABPTT iterations: prints a Markdown table and writes JSON (not a test; see README).
+
+    python benchmarks/benchmark.py                  # paper presets + scaling sweeps (about 10-15 minutes)
+    python benchmarks/benchmark.py --cases probe,texture_paper --repeats 3
+
+Each case runs in its own subprocess, so that its peak RSS is its own. Seconds per iteration are the median of
+`--repeats` iterations after `--warmup` (tracing) iterations. GFLOP/s come from the analytic count below, and are
+compared with a same-run probe: a Conv2DTranspose(512->256, kernel 4, stride 2, 'same') forward + input-gradient on
+a [30, 4, 4, 512] input under tf.function, the convolution the authors' note measured at 420-560 GFLOP/s here.
+
+FLOP count (multiply-adds count 2): a transposed convolution with a [h, w, c_in] input and k x k kernels to c_out
+channels costs 2·h·w·k²·c_in·c_out forward; its input-gradient and its weight-gradient cost the same again each.
+Per ABPTT iteration with T frames, l Langevin steps: T·(2·l + 3)·F, where F is the emission's forward cost per frame
+(l forward + input-gradient passes, then one forward + input-gradient + weight-gradient pass for learning). The
+transition MLP (~50 kFLOP per frame) is included; normalisation and activations are not counted.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# The authors' TF1 code on this machine kind (issue 10 / shared/AUTHORS_CODE_NOTES.md), for the table.
+AUTHORS = {"texture_paper": {"seconds_per_iteration": 6.0, "peak_rss_gb": 1.0},
+           "recovery_paper": {"seconds_per_iteration": 14.5, "peak_rss_gb": 3.1}}
+
+
+def emission_forward_flops(config):
+    """Forward FLOPs of the emission network for one frame."""
+    flops, size, channels = 0, 1, config.state_dim + config.appearance_dim
+    for filters, kernel, stride in zip(config.emission_filters, config.emission_kernels, config.emission_strides):
+        flops += 2 * size * size * kernel * kernel * channels * filters
+        size = size * stride if stride > 1 else size - 1 + kernel  # 'same' if strided, else 'valid'.
+        channels = filters
+    return flops
+
+
+def transition_flops(config):
+    inputs = config.noise_dim + config.state_dim
+    units = list(config.transition_hidden_units if config.transition == "nonlinear" else ()) + [config.state_dim]
+    flops = 0
+    for width in units:
+        flops += 2 * inputs * width
+        inputs = width
+    return flops
+
+
+def iteration_flops(config, num_clips=1):
+    per_frame = emission_forward_flops(config) + transition_flops(config)
+    return num_clips * config.num_frames * (2 * config.num_langevin_steps + 3) * per_frame
+
+
+def _cases():
+    from dynamic_generator import configs
+    paper = configs.TEXTURE_PAPER
+    recovery = dataclasses.replace(configs.with_image_size(paper, 150), num_frames=70, chunk_length=70, sigma=0.5)
+    cases = {"texture_paper": (paper, 1, False), "recovery_paper": (recovery, 1, True)}
+    for frames in (30, 60, 120):
+        cases[f"frames_{frames}"] = (dataclasses.replace(paper, num_frames=frames), 1, False)
+    for chunk in (10, 20, 60):
+        cases[f"chunk_{chunk}"] = (dataclasses.replace(paper, chunk_length=chunk), 1, False)
+    for clips in (2, 4):
+        cases[f"clips_{clips}"] = (dataclasses.replace(paper, num_frames=30), clips, False)
+    cases["image_128"] = (dataclasses.replace(configs.with_image_size(paper, 128), num_frames=30), 1, False)
+    return cases
+
+
+def run_probe(repeats=30):
+    import keras
+    import tensorflow as tf
+    layer = keras.layers.Conv2DTranspose(256, 4, 2, padding="same")
+    inputs = tf.random.normal([30, 4, 4, 512])
+    layer(inputs)
+
+    @tf.function
+    def forward_and_input_gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(tf.square(layer(x)))
+        return tape.gradient(total, x)
+
+    for _ in range(3):
+        forward_and_input_gradient(inputs).numpy()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        forward_and_input_gradient(inputs).numpy()
+        durations.append(time.perf_counter() - start)
+    flops = 2 * (2 * 30 * 4 * 4 * 4 * 4 * 512 * 256)
+    return {"gflops_per_second": flops / statistics.median(durations) / 1e9}
+
+
+def run_case(name, warmup, repeats, precision):
+    import numpy as np
+    from data import synthetic, video_io
+    from dynamic_generator.train import Trainer
+    if name == "probe":
+        return run_probe()
+    config, num_clips, masked = _cases()[name]
+    config = dataclasses.replace(config, mixed_precision=precision == "mixed_bfloat16")
+    clip = video_io.normalize_frames(synthetic.make_texture("fire", config.num_frames, config.image_size, seed=0))
+    observed = np.repeat(clip[None], num_clips, axis=0)
+    visible = None
+    if masked:
+        visible = np.ones_like(observed)
+        visible[:, :, 45:105, 45:105] = 0.0  # A 60x60 region per frame, as the authors' region masks.
+    trainer = Trainer(config, observed, visible=visible) if masked else Trainer(config, observed)
+    for _ in range(warmup):
+        trainer.train_iteration()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        trainer.train_iteration()
+        durations.append(time.perf_counter() - start)
+    seconds = statistics.median(durations)
+    flops = iteration_flops(config, num_clips)
+    return {"seconds_per_iteration": seconds, "tflop_per_iteration": flops / 1e12,
+            "gflops_per_second": flops / seconds / 1e9, "frames": config.num_frames, "chunk": config.chunk_length,
+            "clips": num_clips, "image_size": config.image_size}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="probe,texture_paper,recovery_paper,frames_30,frames_60,frames_120,"
+                                           "chunk_10,chunk_20,chunk_60,clips_2,clips_4,image_128")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "benchmark.json"))
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # Internal: run one case in this process.
+    args = parser.parse_args()
+    if args.case:
+        result = run_case(args.case, args.warmup, args.repeats, args.precision)
+        result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        print("RESULT " + json.dumps(result))
+        return
+    results = {}
+    for name in args.cases.split(","):
+        command = [sys.executable, __file__, "--case", name, "--warmup", str(args.warmup), "--repeats",
+                   str(args.repeats), "--precision", args.precision]
+        output = subprocess.run(command, capture_output=True, text=True)
+        lines = [line for line in output.stdout.splitlines() if line.startswith("RESULT ")]
+        if output.returncode or not lines:
+            print(f"{name}: failed\n{output.stderr[-2000:]}", file=sys.stderr)
+            continue
+        results[name] = json.loads(lines[-1][len("RESULT "):])
+        print(f"{name}: {results[name]}", file=sys.stderr)
+    probe = results.get("probe", {}).get("gflops_per_second")
+    rows = ["| case | frames | chunk | clips | size | s/iteration | TFLOP/it | GFLOP/s | % of probe | peak RSS GB "
+            "| authors s/it | ours / authors |", "|" + " --- |" * 12]
+    for name, result in results.items():
+        if name == "probe":
+            continue
+        authors = AUTHORS.get(name, {})
+        ratio = (f"{result['seconds_per_iteration'] / authors['seconds_per_iteration']:.2f}"
+                 if authors else "")
+        share = f"{100 * result['gflops_per_second'] / probe:.0f}%" if probe else ""
+        rows.append(f"| {name} | {result['frames']} | {result['chunk']} | {result['clips']} | {result['image_size']} "
+                    f"| {result['seconds_per_iteration']:.2f} | {result['tflop_per_iteration']:.3f} "
+                    f"| {result['gflops_per_second']:.0f} | {share} | {result['peak_rss_gb']:.2f} "
+                    f"| {authors.get('seconds_per_iteration', '')} | {ratio} |")
+    table = "\n".join(rows)
+    header = (f"probe: {probe:.0f} GFLOP/s (Conv2DTranspose 512->256 fwd + input-grad, [30,4,4,512]); "
+              f"precision {args.precision}; {os.cpu_count()} CPUs") if probe else f"precision {args.precision}"
+    print(header)
+    print(table)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as handle:
+        json.dump({"header": header, "results": results, "table": table}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
