@@ -30,6 +30,13 @@ flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
 OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
                 "langevin_step_size", "inference_iterations", "table_methods")
 
+# --experiment texture --method lds (the method itself is a config field).
+flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 chooses it from the explained "
+                     "variance (dynamic_generator/baselines.py).")
+flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension n_v; 0 chooses it from the "
+                     "residual's singular values.")
+OPTION_FLAGS += ("lds_state_dim", "lds_noise_dim")
+
 # Every config field is a flag (default: the preset's value). In --mode sample, --num_frames is the length to
 # synthesise instead.
 _NOT_FLAGS = ("experiment", "preset")
@@ -76,7 +83,6 @@ def resolved_config(experiment, stored=None):
 
 
 def run(argv):
-    del argv
     from common import runs  # Imports TensorFlow: after flag parsing, so --help is fast.
     from dynamic_generator.experiments import EXPERIMENTS
 
@@ -87,6 +93,7 @@ def run(argv):
         raise ValueError(f"--mode {FLAGS.mode} does not exist for {experiment.name}; "
                          f"choose one of {sorted(experiment.modes)}")
     options = {name: FLAGS[name].value for name in OPTION_FLAGS}
+    options["more_data"] = tuple(argv[1:])  # absl leaves `--data A B C`'s B and C here (texture_eval).
     config = None
     if FLAGS.mode in TRAIN_MODES:
         stored = None

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -11,6 +12,8 @@ from common.loop import run_training
 from data import masks, sources, video_io, writers
 from dynamic_generator import configs
 from dynamic_generator.train import Trainer
+from common import fooling_rate  # noqa: E402  (§4.1 quality table, below)
+from dynamic_generator import baselines  # noqa: E402
 
 
 def default_workdir(config, root=runs.DEFAULT_ROOT):
@@ -398,6 +401,216 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
     return rows
 
 
+# ---- §4.1 synthesis quality: the LDS baseline and the fooling-rate table (texture --method lds, texture_eval) ----
+
+LDS_FILE = "lds.npz"
+# texture_eval: synthesised clips per model, each twice the observed length (as in §4.1), and their noise seed.
+EVAL_NUM_SAMPLES = 3
+EVAL_SEED = 0
+
+
+def default_lds_workdir(config, root=runs.DEFAULT_ROOT):
+    """`checkpoints/texture/<data name>_<preset>_lds`, beside the dynamic generator's run on the same clip."""
+    return default_workdir(config, root) + "_lds"
+
+
+def train_lds(config, workdir=None, lds_config=baselines.LdsConfig()):
+    """The LDS baseline of §4.1 (Doretto et al., IJCV 2003): one closed-form fit per clip named by `config.data`.
+
+    Reads exactly the frames `train_texture` would (`data`, `num_frames`, `image_size`, `seed`) and writes the same
+    outputs: `samples/observed_vs_synthesised.{gif,mp4}` and strip, `metrics.json` (recon_mse is the projection on
+    the d principal components), the fitted system in `ckpt/lds.npz` and `config.json`.
+
+    Returns:
+      list of (run directory path, metrics dict), one per clip.
+    """
+    config.validate()
+    lds_config.validate()
+    clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
+    workdir = workdir or default_lds_workdir(config)
+    results = []
+    for clip in clips:
+        clip_config = config if len(clips) == 1 else dataclasses.replace(config, data=clip.source)
+        run = runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
+        run.prepare(clip_config)
+        start = time.perf_counter()
+        lds = baselines.fit_lds(clip.frames, lds_config)
+        seconds = time.perf_counter() - start
+        lds.save(os.path.join(run.checkpoint_dir, LDS_FILE))
+        reconstruction = lds.reconstruct()
+        samples = lds.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed)
+        paths = _write_synthesis(run, "observed_vs_synthesised", clip.frames, samples, reconstruction)
+        metrics = dict(clip=clip.name, data=clip.source, method="lds",
+                       recon_mse=float(np.mean(np.square(reconstruction - clip.frames))), train_seconds=seconds,
+                       state_dim=lds.state_dim, noise_dim=lds.noise_dim, explained_variance=lds.explained_variance,
+                       spectral_radius=lds.spectral_radius, stabilised=lds.stabilised,
+                       lds_config=dataclasses.asdict(lds_config))
+        run.write_metrics(metrics)
+        print(f"{clip.name}: LDS with d = {lds.state_dim} ({100 * lds.explained_variance:.1f}% of the variance), "
+              f"n_v = {lds.noise_dim}, spectral radius {lds.spectral_radius:.3f}"
+              f"{' (stabilised)' if lds.stabilised else ''}, reconstruction MSE {metrics['recon_mse']:.4f} "
+              f"in {seconds:.2f} s; wrote {', '.join(paths)}")
+        results.append((run.path, metrics))
+    return results
+
+
+def _is_lds_run(workdir):
+    return os.path.isfile(os.path.join(runs.RunDirectory(workdir).checkpoint_dir, LDS_FILE))
+
+
+def sample_lds(workdir, num_frames, num_samples, seed=0, burn_in=0):
+    """`--mode sample` for an LDS run: new clips of any length from `ckpt/lds.npz`."""
+    run = runs.RunDirectory(workdir)
+    lds = baselines.LinearDynamicalSystem.load(os.path.join(run.checkpoint_dir, LDS_FILE))
+    samples = lds.synthesize(num_samples, num_frames, seed=seed, burn_in=burn_in)
+    paths = _write_synthesis(run, f"sample_{num_frames}f_seed{seed}", None, samples)
+    print(f"wrote {', '.join(paths)}")
+    return paths
+
+
+def _eval_clip_name(clip):
+    """`synthetic_fire`, `fire` (.../fire/fire.avi), `flashing_light_64ce210` (.../flashing_light/64ce210.avi)."""
+    if clip.source.startswith(sources.SYNTHETIC_PREFIX) or not os.path.isfile(clip.source):
+        return clip.name
+    folder = os.path.basename(os.path.dirname(os.path.abspath(clip.source)))
+    return clip.name if folder in ("", clip.name) else f"{folder}_{clip.name}"
+
+
+def later_segments(clip, config, num_segments, segment_length):
+    """Up to `num_segments` real segments of `segment_length` frames that follow the observed clip in its source.
+
+    They are the reference row of the table: what the fooling rate and the distances give for real video of the
+    same texture that no model saw (a synthetic texture is simply simulated further).
+
+    Returns:
+      list of float32 [segment_length, height, width, 3] in [-1, 1] (empty when the source is too short).
+    """
+    needed = config.num_frames + num_segments * segment_length
+    if clip.source.startswith(sources.SYNTHETIC_PREFIX):
+        frames = sources.load_clips(clip.source, needed, config.image_size, config.seed)[0].frames
+    elif os.path.isfile(clip.source):
+        frames = video_io.normalize_frames(video_io.read_video(clip.source, None, config.image_size))
+    else:
+        frames = video_io.normalize_frames(video_io.read_frame_folder(clip.source, None, config.image_size))
+    if not np.allclose(frames[:config.num_frames], clip.frames, atol=1e-5):
+        raise ValueError(f"{clip.source} did not decode to the same first {config.num_frames} frames twice")
+    rest = frames[config.num_frames:needed]
+    return [rest[start:start + segment_length] for start in range(0, len(rest) - segment_length + 1, segment_length)]
+
+
+def _train_for_eval(method, config, lds_config, run_path):
+    """Trains (or resumes) one method on one clip; returns (metrics, synthesised clips for the evaluation)."""
+    run = runs.RunDirectory(run_path)
+    num_frames = 2 * config.num_frames
+    if method == "lds":
+        metrics = train_lds(config, run_path, lds_config)[0][1]
+        lds = baselines.LinearDynamicalSystem.load(os.path.join(run.checkpoint_dir, LDS_FILE))
+        return metrics, lds.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
+    before = run.read_metrics()
+    start = time.perf_counter()
+    metrics = train_texture(config, run_path)[0][1]
+    seconds = time.perf_counter() - start
+    if metrics["iterations"] > before.get("iterations", 0):
+        # Wall-clock of the sessions that trained (a resumed run adds to what its earlier sessions took).
+        metrics["train_seconds"] = before.get("train_seconds", 0.0) + seconds
+        run.write_metrics(metrics)
+    _, trainer = restore_trainer(run_path)
+    return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
+
+
+def _evaluate(observed, fakes, fooling_config):
+    result = fooling_rate.fooling_rate(observed, fakes, fooling_config)
+    return dict(fooling_rate=result["mean"], fooling_rate_std=result["std"], fooling_rate_per_seed=result["per_seed"],
+                crop=result["crop"], **fooling_rate.statistics_distances(observed, fakes))
+
+
+QUALITY_COLUMNS = (  # (header, row key, format)
+    ("fooling rate", "fooling_rate", None), ("mean img", "mean_image_rmse", ".3f"),
+    ("std img", "std_image_rmse", ".3f"), ("spatial PSD", "spatial_spectrum_distance", ".2f"),
+    ("temporal PSD", "temporal_spectrum_distance", ".2f"), ("motion ratio", "motion_energy_ratio", ".2f"),
+    ("nearest-frame MSE", "nearest_frame_mse", ".3f"), ("recon MSE", "recon_mse", ".4f"),
+    ("train s", "train_seconds", ".1f"))
+
+
+def format_quality_table(rows):
+    """The Markdown table: one row per clip x method (and the real reference), one column per measure."""
+    lines = ["| clip | method | " + " | ".join(header for header, _, _ in QUALITY_COLUMNS) + " |",
+             "|" + " --- |" * (2 + len(QUALITY_COLUMNS))]
+    for row in rows:
+        cells = []
+        for _, key, spec in QUALITY_COLUMNS:
+            if key == "fooling_rate":
+                cells.append(f"{row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f}")
+            else:
+                cells.append("–" if row.get(key) is None else format(row[key], spec))
+        lines.append(f"| {row['clip']} | {row['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def texture_eval(config, workdir=None, more_data=(), lds_config=baselines.LdsConfig(),
+                 fooling_config=fooling_rate.DEFAULT_CONFIG):
+    """§4.1 / Figure 2 without people: ours and the LDS on every clip, same frames, ranked by the fooling rate.
+
+    For each clip of `config.data` and `more_data`: trains the dynamic generator (`config`'s budget, resumed if
+    its run exists) and fits the LDS, synthesises `EVAL_NUM_SAMPLES` clips of twice the observed length from each,
+    and measures them against the observed clip (fooling rate and statistics distances, common/fooling_rate.py).
+    A `real` row does the same for the real segments that follow the observed clip in its source: the value a
+    perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`.
+
+    Returns:
+      list of table rows (dicts).
+    """
+    specs = list(dict.fromkeys([config.data, *more_data]))
+    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "texture_eval", config.preset)
+    runs.RunDirectory(workdir).prepare(dataclasses.replace(config, experiment="texture_eval"))
+    config = dataclasses.replace(config, experiment="texture", method="dg")
+    rows = []
+    for spec in specs:
+        for clip in sources.load_clips(spec, config.num_frames, config.image_size, config.seed):
+            name = _eval_clip_name(clip)
+            clip_config = dataclasses.replace(config, data=clip.source)
+            candidates = []
+            for method in ("dg", "lds"):
+                metrics, fakes = _train_for_eval(method, dataclasses.replace(clip_config, method=method),
+                                                 lds_config, os.path.join(workdir, name, method))
+                candidates.append((method, fakes, metrics))
+            segments = later_segments(clip, config, EVAL_NUM_SAMPLES, 2 * config.num_frames)
+            if segments:
+                candidates.append((f"real (next {len(segments)}x{2 * config.num_frames} frames)", segments, {}))
+            for method, fakes, metrics in candidates:
+                row = dict(clip=name, data=clip.source, method=method, recon_mse=metrics.get("recon_mse"),
+                           train_seconds=metrics.get("train_seconds"), iterations=metrics.get("iterations"),
+                           **_evaluate(clip.frames, fakes, fooling_config))
+                if method == "lds":
+                    row.update(state_dim=metrics["state_dim"], noise_dim=metrics["noise_dim"])
+                rows.append(row)
+                print(f"{name} {method}: fooling rate {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f}",
+                      flush=True)
+    table = format_quality_table(rows)
+    with open(os.path.join(workdir, "table.md"), "w") as handle:
+        handle.write(table + "\n")
+    runs.write_json_atomic(os.path.join(workdir, "table.json"), {
+        "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
+        "num_iterations": config.num_iterations, "eval_num_samples": EVAL_NUM_SAMPLES,
+        "eval_num_frames": 2 * config.num_frames, "eval_seed": EVAL_SEED,
+        "fooling_rate_config": dataclasses.asdict(fooling_config), "lds_config": dataclasses.asdict(lds_config),
+        "rows": rows, "markdown": table})
+    print(f"\nSynthesis quality ({config.preset} preset: {config.num_frames} observed frames of "
+          f"{config.image_size}x{config.image_size}, dg {config.num_iterations} iterations; {EVAL_NUM_SAMPLES} "
+          f"synthesised clips of {2 * config.num_frames} frames per method; fooling rate mean ± std over seeds "
+          f"{list(fooling_config.seeds)}, 0.5 = indistinguishable)\n\n{table}\n\nwrote {workdir}/table.json")
+    return rows
+
+
+def _lds_config_from(options):
+    return baselines.LdsConfig(state_dim=options.get("lds_state_dim") or 0,
+                               noise_dim=options.get("lds_noise_dim") or 0).validate()
+
+
+def _texture_eval_mode(config, workdir, options):
+    return texture_eval(config, workdir, options.get("more_data", ()), _lds_config_from(options))
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """A paper experiment as `main.py` sees it: its config class, presets, and one runner per `--mode`.
@@ -412,12 +625,20 @@ class Experiment:
 
 
 def _train_texture_mode(config, workdir, options):
+    if options.get("more_data"):
+        raise ValueError(f"unexpected arguments {' '.join(options['more_data'])}: --experiment texture learns "
+                         f"from one --data; --experiment texture_eval takes several")
+    if config.method == "lds":
+        return train_lds(config, workdir, _lds_config_from(options))
     return train_texture(config, workdir)
 
 
 def _sample_texture_mode(config, workdir, options):
     if not workdir:
         raise ValueError("--mode sample needs --workdir, the directory of a trained run")
+    if _is_lds_run(workdir):
+        return sample_lds(workdir, options["num_frames"] or 120, options["num_samples"], options["sample_seed"],
+                          options["burn_in"])
     return sample_texture(workdir, options["num_frames"] or 120, options["num_samples"], options["sample_seed"],
                           options["burn_in"])
 
@@ -441,6 +662,8 @@ def _recover_table_mode(config, workdir, options):
 EXPERIMENTS = {
     "texture": Experiment("texture", configs.TextureConfig, configs.PRESETS["texture"],
                           {"train": _train_texture_mode, "sample": _sample_texture_mode}),
+    "texture_eval": Experiment("texture_eval", configs.TextureConfig, configs.PRESETS["texture"],
+                               {"train": _texture_eval_mode}),
     "recover": Experiment("recover", configs.TextureConfig, configs.PRESETS["recover"],
                           {"train": _recover_mode, "recover_new": _recover_new_mode, "table": _recover_table_mode}),
     "inpaint": Experiment("inpaint", configs.TextureConfig, configs.PRESETS["inpaint"],
