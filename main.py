@@ -24,11 +24,11 @@ flags.DEFINE_integer("num_samples", 3, "--mode sample: how many clips to synthes
 flags.DEFINE_integer("burn_in", 0, "--mode sample: frames generated and dropped before the ones written (§4.1).")
 flags.DEFINE_integer("sample_seed", 0, "--mode sample: seed of the sampling noise.")
 flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new: Langevin sweeps over the new clip (weights "
-                     "frozen); --energy_scale and --langevin_step_size, if given, apply to this inference only.")
+                     "frozen); --energy_scale, --langevin_step_size and --seed, if given, apply to it only.")
 flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
 OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
-                "langevin_step_size", "inference_iterations", "table_methods")
+                "langevin_step_size", "seed", "inference_iterations", "table_methods")
 
 # --experiment texture --method lds (the method itself is a config field).
 flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 chooses it from the explained "

@@ -650,7 +650,8 @@ def _recover_mode(config, workdir, options):
 def _recover_new_mode(config, workdir, options):
     if not workdir:
         raise ValueError("--mode recover_new needs --workdir, the directory of a trained recover run")
-    overrides = {name: options[name] for name in ("energy_scale", "langevin_step_size") if options[name] is not None}
+    overrides = {name: options[name] for name in ("energy_scale", "langevin_step_size", "seed")
+                 if options[name] is not None}
     return recover_new_clip(workdir, options["data"], options["mask"], options["mask_type"],
                             options["inference_iterations"], overrides)
 
