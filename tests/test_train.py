@@ -132,3 +132,20 @@ def test_existing_run_of_other_configuration_is_refused(tmp_path):
     with pytest.raises(ValueError, match="another configuration.*state_dim"):
         run.prepare(dataclasses.replace(TINY, state_dim=7))
     assert run.prepare(dataclasses.replace(TINY, num_iterations=10)) is True  # Extending is resuming.
+
+
+def test_transition_units_stay_alive_so_noise_drives_the_samples():
+    """Regression: with the authors' N(0, 0.001²) MLP start, Adam's first steps killed most layer-2 ReLUs."""
+    config = dataclasses.replace(TINY, num_iterations=60)
+    trainer = Trainer(config, _observed(config))
+    for _ in range(60):
+        trainer.train_iteration()
+    inputs = tf.concat([tf.random.stateless_normal([2000, config.noise_dim], seed=[0, 1]),
+                        tf.tanh(tf.random.stateless_normal([2000, config.state_dim], seed=[0, 2]))], axis=1)
+    hidden = inputs
+    for layer in trainer.model.transition.hidden:
+        hidden = layer(hidden)
+        alive = int(np.sum(np.max(hidden.numpy(), axis=0) > 0))
+        assert alive >= 0.75 * hidden.shape[1], f"only {alive} of {hidden.shape[1]} units of {layer.name} alive"
+    first, second = trainer.synthesize(1, 16, seed=0), trainer.synthesize(1, 16, seed=1)
+    assert np.abs(first - second).mean() > 1e-3
