@@ -112,17 +112,15 @@ def default_recovery_workdir(config, root=runs.DEFAULT_ROOT):
                         f"{sources.data_name(config.data)}_{_mask_name(config)}_{config.method}_{config.preset}")
 
 
-def load_incomplete_clip(config, data=None, mask=None, mask_type=None):
+def load_incomplete_clip(config):
     """The clip named by `--data` ([-1, 1], [frames, size, size, 3]) and its `visible` mask of the same shape."""
-    data = config.data if data is None else data
-    clips = sources.load_clips(data, config.num_frames, config.image_size, config.seed)
+    clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
     if len(clips) != 1:
-        raise ValueError(f"--data {data} holds {len(clips)} clips; recovery and inpainting take one clip "
+        raise ValueError(f"--data {config.data} holds {len(clips)} clips; recovery and inpainting take one clip "
                          f"(a video file, a frame folder or synthetic:NAME)")
-    visible = masks.load_mask(config.mask if mask is None else mask, clips[0].frames.shape,
-                              config.mask_type if mask_type is None else mask_type, config.seed)
+    visible = masks.load_mask(config.mask, clips[0].frames.shape, config.mask_type, config.seed)
     if visible.all():
-        raise ValueError(f"the mask {mask or config.mask or config.mask_type} occludes nothing in the first "
+        raise ValueError(f"the mask {config.mask or config.mask_type} occludes nothing in the first "
                          f"{config.num_frames} frames at {config.image_size}x{config.image_size}")
     return clips[0], visible
 
@@ -247,7 +245,8 @@ def recover_new_clip(workdir, data, mask="", mask_type=None, num_iterations=100,
     """Recovers the occluded pixels of a new clip with a trained, frozen `recover` model (§4.3).
 
     Only the latents are inferred, by `num_iterations` Langevin sweeps from their prior; the weights stay as
-    trained. Writes `<workdir>/recover_new/<clip>_<mask>/` with the usual clips and metrics.json.
+    trained. Writes `<workdir>/recover_new/<clip>_<mask>_seed<S>_<energy scale>_step<δ>/` with the usual
+    clips and metrics.json.
 
     Args:
       workdir: a trained `--experiment recover` (or inpaint) run with `--method dg`.
@@ -286,7 +285,9 @@ def recover_new_clip(workdir, data, mask="", mask_type=None, num_iterations=100,
     if any(not np.array_equal(before, after.numpy()) for before, after in zip(weights, trainer.model.weights)):
         raise RuntimeError("the weights changed during inference")  # A bug, not a user error.
     recovered = trainer.recover()
-    run = runs.RunDirectory(os.path.join(workdir, "recover_new", f"{clip.name}_{_mask_name(config)}"))
+    name = (f"{clip.name}_{_mask_name(config)}_seed{config.seed}_{config.energy_scale}"
+            f"_step{config.langevin_step_size:g}")
+    run = runs.RunDirectory(os.path.join(workdir, "recover_new", name))
     run.prepare(dataclasses.replace(config, num_iterations=num_iterations))
     result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), clip=clip.name, data=clip.source,
                   mask=config.mask or f"generated:{config.mask_type}", method="dg (frozen, inference only)",
