@@ -101,7 +101,9 @@ def test_fitted_textures_are_stable_and_keep_moving(texture):
     # 300 frames later the texture neither died out nor saturated: frame-to-frame motion stays comparable.
     early, late = (np.mean(np.square(np.diff(part, axis=0))) for part in (clips[0, :60], clips[0, -60:]))
     assert 0.3 < late / early < 3.0
-    assert np.mean(np.abs(clips[0, -60:]) > 0.999) < 0.2
+    # No more pixels at the [-1, 1] bounds than the observed clip has (the fire's black sky is exactly -1).
+    observed_saturation = np.mean(np.abs(frames) > 0.999)
+    assert np.mean(np.abs(clips[0, -60:]) > 0.999) < observed_saturation + 0.2
 
 
 def test_shared_clips_fit_stably(shared_video):
