@@ -22,9 +22,9 @@ class TextureConfig:
     Adam lr 0.002, β1 0.5; Langevin δ = 0.03 for all latents, l = 15 steps, σ = 1; truncated BPTT with
     chunks of 30 frames; 3000 iterations. Initialisation N(0, 0.005²) deconvolutions as in the authors' code;
     the transition MLP starts at N(0, 0.05²) instead of their N(0, 0.001²), under which Adam's first steps kill
-    most second-layer ReLUs and ξ stops reaching the frames (README, "Initialisation"). Energy: Eq. (6) exactly (`energy_scale="sum"`); the authors' code averaged over frames
-    (`"authors"`), which with ξ truly inferred through F_α fits the fire clip worse at equal budget (README,
-    "Energy scale").
+    most second-layer ReLUs and ξ stops reaching the frames. Energy: Eq. (6) exactly (`energy_scale="sum"`);
+    the authors' code averaged over frames (`"authors"`), which with ξ truly inferred through F_α fits the fire
+    clip worse at equal budget. Both measured in the README, "Energy scale and initialisation".
     """
     experiment: str = "texture"
     preset: str = "paper"
