@@ -11,7 +11,7 @@ from common import metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
 from dynamic_generator import configs
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import Latents, Trainer
 from common import fooling_rate  # noqa: E402  (§4.1 quality table, below)
 from dynamic_generator import baselines  # noqa: E402
 
@@ -241,6 +241,20 @@ def infer_latents(trainer):
         _, state = trainer._generate_step(noise, state, None, 1)
 
 
+def restore_frozen_weights(trainer, checkpoint_dir):
+    """Loads the trained weights into `trainer` and starts its latents afresh from the prior (a new clip).
+
+    The whole checkpoint is restored (the model's weights are reached through the optimizer's variable list), then
+    ξ, s_0 and the random generator are reset from `trainer.config.seed`, so nothing of the training clip remains.
+    """
+    if not runs.Checkpointer(checkpoint_dir, **trainer.trackables()).restore_or_initialize():
+        raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}; train first with --mode train")
+    trainer.generator.reset_from_seed(trainer.config.seed)
+    fresh = Latents(trainer.num_clips, trainer.config.num_frames, trainer.config, trainer.generator)
+    trainer.latents.noise.assign(fresh.noise)
+    trainer.latents.initial_state.assign(fresh.initial_state)
+
+
 def recover_new_clip(workdir, data, mask="", mask_type=None, num_iterations=100, overrides=None):
     """Recovers the occluded pixels of a new clip with a trained, frozen `recover` model (§4.3).
 
@@ -271,11 +285,7 @@ def recover_new_clip(workdir, data, mask="", mask_type=None, num_iterations=100,
                                  **(overrides or {})).validate()
     clip, visible = load_incomplete_clip(config)
     trainer = RecoveryTrainer(config, clip.frames, visible)
-    latest = tf.train.latest_checkpoint(trained.checkpoint_dir)
-    if not latest:
-        raise FileNotFoundError(f"no checkpoint in {trained.checkpoint_dir}; train first with --mode train")
-    # The weights only: the latents of the training clip and the optimizer slots stay behind.
-    tf.train.Checkpoint(model=trainer.model).restore(latest).expect_partial().assert_existing_objects_matched()
+    restore_frozen_weights(trainer, trained.checkpoint_dir)
     weights = [weight.numpy() for weight in trainer.model.weights]
     stopwatch = runs.Stopwatch()
     for _ in range(num_iterations):

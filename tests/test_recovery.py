@@ -156,6 +156,19 @@ def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
 def test_recover_new_with_a_trained_frozen_model(tmp_path):
     workdir = str(tmp_path / "trained")
     experiments.run_recovery(RECOVER_TINY, workdir, quiet=True)
+    # The frozen model is the trained one (a trainer resumed the usual way), with fresh latents.
+    clip, visible = experiments.load_incomplete_clip(RECOVER_TINY)
+    trained = experiments.RecoveryTrainer(RECOVER_TINY, clip.frames, visible)
+    runs.Checkpointer(os.path.join(workdir, "ckpt"), **trained.trackables()).restore_or_initialize()
+    other = dataclasses.replace(RECOVER_TINY, data="synthetic:water", seed=5)
+    clip, visible = experiments.load_incomplete_clip(other)
+    frozen = experiments.RecoveryTrainer(other, clip.frames, visible)
+    untrained = [weight.numpy() for weight in frozen.model.weights]
+    experiments.restore_frozen_weights(frozen, os.path.join(workdir, "ckpt"))
+    for weight, reference, initial in zip(frozen.model.weights, trained.model.weights, untrained):
+        np.testing.assert_array_equal(weight.numpy(), reference.numpy())
+    assert any(not np.array_equal(initial, weight.numpy()) for initial, weight in zip(untrained, frozen.model.weights))
+    assert not np.allclose(frozen.latents.noise.numpy(), trained.latents.noise.numpy())
     path, result = experiments.recover_new_clip(workdir, "synthetic:water", mask_type="block", num_iterations=2,
                                                 overrides={"energy_scale": "sum", "langevin_step_size": 0.01})
     assert path.startswith(workdir) and os.path.isfile(os.path.join(path, "metrics.json"))
