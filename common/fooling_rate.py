@@ -162,7 +162,7 @@ def _error_rate_one_seed(real, fakes, crop_frames, crop_size, config, seed):
     errors = 0
     for name, is_real in (("real_test", True), ("fake_test", False)):
         crops = samplers[name].sample(test_rng, config.num_test_crops)
-        logits = classifier.predict_on_batch(crops)[:, 0]
+        logits = classifier(tf.constant(crops), training=False).numpy()[:, 0]  # Not predict(): no retracing.
         errors += int(np.sum((logits > 0) != is_real))
     return errors / (2 * config.num_test_crops)
 
