@@ -7,13 +7,11 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from common import metrics, recovery_baselines, runs
+from common import fooling_rate, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
-from dynamic_generator import configs
+from dynamic_generator import baselines, configs
 from dynamic_generator.train import Latents, Trainer
-from common import fooling_rate  # noqa: E402  (§4.1 quality table, below)
-from dynamic_generator import baselines  # noqa: E402
 
 
 def default_workdir(config, root=runs.DEFAULT_ROOT):
@@ -34,6 +32,19 @@ def _write_synthesis(run, name, observed, samples, reconstruction=None):
     return paths
 
 
+def _clip_runs(config, workdir):
+    """Loads the clips named by `config.data`; yields (clip, its config, its prepared run directory) for each.
+
+    One clip runs in `workdir` itself, several in one sub-directory per clip.
+    """
+    clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
+    for clip in clips:
+        clip_config = config if len(clips) == 1 else dataclasses.replace(config, data=clip.source)
+        run = runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
+        run.prepare(clip_config)
+        yield clip, clip_config, run
+
+
 def train_texture(config, workdir=None):
     """AAAI'19 §4.1: learns one model per clip named by `config.data` and synthesises from each.
 
@@ -44,13 +55,8 @@ def train_texture(config, workdir=None):
       list of (run directory path, metrics dict), one per clip.
     """
     config.validate()
-    clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
-    workdir = workdir or default_workdir(config)
     results = []
-    for clip in clips:
-        clip_config = config if len(clips) == 1 else dataclasses.replace(config, data=clip.source)
-        run = runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
-        run.prepare(clip_config)
+    for clip, clip_config, run in _clip_runs(config, workdir or default_workdir(config)):
         trainer = Trainer(clip_config, clip.frames[None])
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
         reconstruction = trainer.reconstruct()[0]
@@ -437,13 +443,8 @@ def train_lds(config, workdir=None, lds_config=baselines.LdsConfig()):
     """
     config.validate()
     lds_config.validate()
-    clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
-    workdir = workdir or default_lds_workdir(config)
     results = []
-    for clip in clips:
-        clip_config = config if len(clips) == 1 else dataclasses.replace(config, data=clip.source)
-        run = runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
-        run.prepare(clip_config)
+    for clip, _, run in _clip_runs(config, workdir or default_lds_workdir(config)):
         start = time.perf_counter()
         lds = baselines.fit_lds(clip.frames, lds_config)
         seconds = time.perf_counter() - start
