@@ -23,11 +23,15 @@ flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experi
 flags.DEFINE_integer("num_samples", 3, "--mode sample: how many clips to synthesise.")
 flags.DEFINE_integer("burn_in", 0, "--mode sample: frames generated and dropped before the ones written (§4.1).")
 flags.DEFINE_integer("sample_seed", 0, "--mode sample: seed of the sampling noise.")
-flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new: Langevin sweeps over the new clip (weights "
-                     "frozen); --energy_scale, --langevin_step_size and --seed, if given, apply to it only.")
+flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new / infer (and held-out clips of --experiment "
+                     "action): Langevin sweeps over the new clips, weights frozen; in recover_new --energy_scale, "
+                     "--langevin_step_size and --seed, if given, apply to it only.")
 flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
-OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
+flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
+                  "interpolated (names as in the run's clips.json).")
+flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
+OPTION_FLAGS = ("clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
                 "langevin_step_size", "seed", "inference_iterations", "table_methods")
 
 # --experiment texture --method lds (the method itself is a config field).
@@ -95,7 +99,7 @@ def run(argv):
     options = {name: FLAGS[name].value for name in OPTION_FLAGS}
     options["more_data"] = tuple(argv[1:])  # absl leaves `--data A B C`'s B and C here (texture_eval).
     config = None
-    if FLAGS.mode in TRAIN_MODES:
+    if FLAGS.mode in TRAIN_MODES and experiment.presets:
         stored = None
         if FLAGS.workdir and runs.RunDirectory(FLAGS.workdir).exists():
             # Resuming: the run's own config, changed only by the flags given now.

@@ -28,7 +28,7 @@ def load_clips(spec, num_frames, image_size, seed=0):
     """Loads every clip `spec` names, resized to `image_size` and cut to the first `num_frames` frames.
 
     Args:
-      spec: `synthetic:NAME` (built-in texture), a video file, a folder of frame images (one clip), or a
+      spec: `synthetic:NAME` (a built-in texture, or `synthetic:actions`: several clips), a video file, a folder of frame images (one clip), or a
         folder of video files / frame folders (one clip each, like the authors' `--category` folders).
       num_frames: frames per clip.
       image_size: side of the square frames.
@@ -44,6 +44,9 @@ def load_clips(spec, num_frames, image_size, seed=0):
         raise ValueError(f"num_frames and image_size must be positive, got {num_frames} and {image_size}")
     if spec.startswith(SYNTHETIC_PREFIX):
         name = spec[len(SYNTHETIC_PREFIX):]
+        if name in synthetic.DATASETS:
+            return [Clip(name=clip_name, frames=normalize_frames(frames), source=f"{spec}/{clip_name}")
+                    for clip_name, frames in synthetic.DATASETS[name](num_frames, image_size, seed)]
         frames = synthetic.make_texture(name, num_frames, image_size, seed)
         return [Clip(name=f"synthetic_{name}", frames=normalize_frames(frames), source=spec)]
     if not os.path.exists(spec):

@@ -1,4 +1,4 @@
-"""Built-in synthetic dynamic textures, deterministic by seed, so that the default run needs no download."""
+"""Built-in synthetic dynamic textures and actions, deterministic by seed, so that the default run needs no download."""
 
 import numpy as np
 from PIL import Image
@@ -96,6 +96,87 @@ TEXTURES = {"water": water_ripples, "fire": fire}
 def make_texture(name, num_frames, image_size, seed=0):
     """Synthesises the built-in texture `name` (see TEXTURES) as uint8 [time, height, width, 3]."""
     if name not in TEXTURES:
-        raise ValueError(f"unknown synthetic texture {name!r}; choose one of {sorted(TEXTURES)} "
-                         f"(e.g. --data synthetic:{sorted(TEXTURES)[0]})")
+        raise ValueError(f"unknown synthetic texture {name!r}; choose one of {sorted(TEXTURES)} or "
+                         f"{sorted(DATASETS)} (e.g. --data synthetic:{sorted(TEXTURES)[0]})")
     return TEXTURES[name](num_frames, image_size, seed)
+
+
+# ---- actions (AAAI'19 §4.2): many clips, one motion model ----------------------------------------------------------
+
+ACTION_SHAPES = ("disc", "square", "diamond")
+ACTION_MOTIONS = ("swing", "bounce", "circle")  # Horizontal pendulum, vertical hops, circular path.
+_ACTION_COLOURS = {"red": (230, 60, 50), "yellow": (240, 210, 60), "green": (70, 200, 90), "blue": (70, 120, 240),
+                   "white": (235, 235, 235)}
+_ACTION_BACKGROUNDS = ((25, 25, 40), (45, 30, 20), (20, 45, 35))
+
+
+def _sprite_mask(shape, x, y, radius, size):
+    """Anti-aliased coverage [size, size] of a sprite centred at (x, y) (fractions of the frame)."""
+    grid = (np.arange(size) + 0.5) / size
+    dx, dy = grid[None, :] - x, grid[:, None] - y
+    if shape == "disc":
+        distance = np.sqrt(dx ** 2 + dy ** 2)
+    elif shape == "square":
+        distance = np.maximum(np.abs(dx), np.abs(dy))
+    else:
+        distance = (np.abs(dx) + np.abs(dy)) / np.sqrt(2)
+    return np.clip((radius - distance) * size + 0.5, 0.0, 1.0)
+
+
+def action_clip(shape, colour, background, motion, num_frames, image_size, period=12, phase=0.0):
+    """One sprite of `shape` and `colour` doing the periodic `motion` on a plain `background`, uint8 [t, h, w, 3].
+
+    The sprite also squashes and stretches with the motion, so that frames carry more than a translation.
+    """
+    frames = []
+    for t in range(num_frames):
+        angle = 2 * np.pi * t / period + phase
+        if motion == "swing":
+            x, y, stretch = 0.5 + 0.25 * np.sin(angle), 0.55 + 0.06 * np.cos(2 * angle), 1.0
+        elif motion == "bounce":
+            height = np.abs(np.sin(angle / 2))
+            x, y, stretch = 0.5, 0.75 - 0.45 * height, 0.8 + 0.3 * height
+        else:
+            x, y, stretch = 0.5 + 0.22 * np.cos(angle), 0.5 + 0.22 * np.sin(angle), 1.0
+        radius = 0.13
+        # Squash and stretch: scale y by `stretch` and x inversely.
+        grid_scale = np.array([1.0 / stretch, stretch])
+        mask = _sprite_mask(shape, 0.5 + (x - 0.5), y, radius, image_size * 4)
+        if stretch != 1.0:
+            size = image_size * 4
+            rows = np.clip(((np.arange(size) + 0.5) / size - y) / grid_scale[1] + y, 0, 1 - 1e-6)
+            cols = np.clip(((np.arange(size) + 0.5) / size - x) / grid_scale[0] + x, 0, 1 - 1e-6)
+            mask = mask[(rows * size).astype(int)][:, (cols * size).astype(int)]
+        coverage = mask.reshape(image_size, 4, image_size, 4).mean(axis=(1, 3))[..., None]
+        frame = (1 - coverage) * np.asarray(background, np.float64) + coverage * np.asarray(colour, np.float64)
+        frames.append(frame)
+    return np.clip(np.round(np.stack(frames)), 0, 255).astype(np.uint8)
+
+
+def action_dataset(num_frames, image_size, seed=0, num_clips=12):
+    """`num_clips` action clips: every (shape, colour, background) an appearance, every motion a periodic action.
+
+    Deterministic by `seed` (which shapes, colours, backgrounds and motions, periods and phases). Clip i's
+    appearance and motion are drawn independently, so every motion appears with several appearances.
+
+    Returns:
+      list of (name, uint8 [num_frames, image_size, image_size, 3]).
+    """
+    rng = np.random.default_rng(seed)
+    colours = list(_ACTION_COLOURS)
+    clips = []
+    for index in range(num_clips):
+        shape = ACTION_SHAPES[index % len(ACTION_SHAPES)]
+        colour = colours[rng.integers(len(colours))]
+        background = _ACTION_BACKGROUNDS[rng.integers(len(_ACTION_BACKGROUNDS))]
+        motion = ACTION_MOTIONS[rng.integers(len(ACTION_MOTIONS))]
+        period = int(rng.integers(10, 17))
+        phase = float(rng.uniform(0, 2 * np.pi))
+        frames = action_clip(shape, _ACTION_COLOURS[colour], background, motion, num_frames, image_size, period,
+                             phase)
+        clips.append((f"{index:02d}_{colour}_{shape}_{motion}", frames))
+    return clips
+
+
+# Built-in datasets of several clips (`--data synthetic:NAME`).
+DATASETS = {"actions": action_dataset}

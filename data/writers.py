@@ -38,6 +38,23 @@ def side_by_side(clips, gap=2):
     return np.concatenate(panels, axis=2)
 
 
+def grid(rows, gap=2):
+    """Rows of clips placed side by side (`side_by_side`), stacked top to bottom: uint8 [time, H, W, 3].
+
+    Rows of different widths are padded with white on the right; shorter clips loop to the longest.
+    """
+    rows = [side_by_side(row, gap) for row in rows]
+    length = max(len(row) for row in rows)
+    width = max(row.shape[2] for row in rows)
+    stacked = []
+    for index, row in enumerate(rows):
+        row = row[np.arange(length) % len(row)]
+        stacked.append(np.pad(row, ((0, 0), (0, 0), (0, width - row.shape[2]), (0, 0)), constant_values=255))
+        if index + 1 < len(rows) and gap:
+            stacked.append(np.full((length, gap, width, 3), 255, np.uint8))
+    return np.concatenate(stacked, axis=1)
+
+
 def write_gif(path, frames, fps=12):
     """Writes a looping GIF. `frames` is uint8 or [-1, 1] floats, [time, height, width, 3]."""
     frames = _as_uint8(frames)

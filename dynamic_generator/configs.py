@@ -39,7 +39,8 @@ class TextureConfig:
     # Model.
     state_dim: int = 100
     noise_dim: int = 100
-    appearance_dim: int = 0
+    appearance_dim: int = 0  # a^(i) per clip at the emission input (§2.3, Eq. 11); 0 = none.
+    motion_dim: int = 0  # m^(i) per clip at the transition input (§2.3); 0 = none.
     transition: str = "nonlinear"
     transition_hidden_units: tuple = (20, 20)
     transition_init_std: float = 0.05
@@ -65,6 +66,12 @@ class TextureConfig:
     mask_type: str = "region"
     method: str = "dg"
 
+    # Many clips (action / interpolate experiments, §4.2): clips per mini-batch (0 = all clips in one batch; the
+    # authors' `batch_size`, taken in order, one ABPTT iteration = one pass over every batch) and how many of the
+    # clips are held out from training (chosen by `seed`; their latents are inferred with the model frozen).
+    batch_size: int = 0
+    num_held_out: int = 0
+
     # Run bookkeeping.
     log_every: int = 10
     sample_every: int = 100
@@ -78,6 +85,9 @@ class TextureConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        for name in ("appearance_dim", "motion_dim", "batch_size", "num_held_out"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must not be negative, got {getattr(self, name)}")
         for name in ("sigma", "langevin_step_size", "learning_rate"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
@@ -88,7 +98,8 @@ class TextureConfig:
             raise ValueError(f"--energy_scale must be one of {ENERGY_SCALES}, got {self.energy_scale!r}")
         if self.mask_type not in MASK_TYPES:
             raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
-        methods = TEXTURE_METHODS if self.experiment in ("texture", "texture_eval") else RECOVERY_METHODS
+        methods = (TEXTURE_METHODS if self.experiment in ("texture", "texture_eval") else
+                   ("dg",) if self.experiment == "action" else RECOVERY_METHODS)
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
@@ -159,10 +170,30 @@ INPAINT_QUICK = dataclasses.replace(
     RECOVER_QUICK, experiment="inpaint", num_frames=104, chunk_length=104, mask_type="block")
 INPAINT_TINY = dataclasses.replace(RECOVER_TINY, experiment="inpaint", mask_type="block")
 
+# AAAI'19 §4.2 action patterns, the animal preset (authors' main_dyn_G_motion.py, run on animal30_running):
+# 64x64x30 frames, the clip one chunk; state 3, noise 100, appearance 100 per clip, no motion-type vector;
+# mini-batches of 30 clips; 7000 iterations; transition, emission, Langevin (δ = 0.03, l = 15, σ = 1) and Adam
+# as in §4.1. Energy and MLP initialisation as our texture preset (README, "Energy scale and initialisation").
+ACTION_PAPER = dataclasses.replace(
+    TEXTURE_PAPER, experiment="action", data="synthetic:actions", num_frames=30, chunk_length=30, state_dim=3,
+    noise_dim=100, appearance_dim=100, batch_size=30, num_iterations=7000, sample_every=500, checkpoint_every=100)
+# §4.2 Weizmann actions: state 100, noise 50, appearance 100, 64x64x30 frames; the rest as the animal preset.
+ACTION_WEIZMANN = dataclasses.replace(ACTION_PAPER, preset="weizmann", state_dim=100, noise_dim=50)
+# The animal preset's dimensions and update rules on 32x32 frames (the 64x64 network minus its first 512-channel
+# layer, as the recovery quick preset) and 300 iterations, so that many clips learn in minutes on 2 CPU cores.
+ACTION_QUICK = dataclasses.replace(
+    ACTION_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
+    emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_iterations=300, sample_every=50,
+    checkpoint_every=25)
+# For tests: the tiny texture network with appearance and motion vectors, 2 clips per batch.
+ACTION_TINY = dataclasses.replace(
+    TEXTURE_TINY, experiment="action", data="synthetic:actions", appearance_dim=4, motion_dim=2, batch_size=2)
+
 PRESETS = {
     "texture": {"paper": TEXTURE_PAPER, "quick": TEXTURE_QUICK, "tiny": TEXTURE_TINY},
     "recover": {"paper": RECOVER_PAPER, "quick": RECOVER_QUICK, "tiny": RECOVER_TINY},
     "inpaint": {"paper": INPAINT_PAPER, "quick": INPAINT_QUICK, "tiny": INPAINT_TINY},
+    "action": {"paper": ACTION_PAPER, "weizmann": ACTION_WEIZMANN, "quick": ACTION_QUICK, "tiny": ACTION_TINY},
 }
 
 

@@ -142,20 +142,23 @@ class DynamicGenerator(keras.Model):
         self.state_dim = config.state_dim
         self.noise_dim = config.noise_dim
         self.appearance_dim = config.appearance_dim
+        self.motion_dim = config.motion_dim
 
-    def call(self, noise, initial_state, appearance=None, num_groups=1):
+    def call(self, noise, initial_state, appearance=None, motion=None, num_groups=1):
         """Generates a chunk of frames.
 
         Args:
           noise: ξ, [batch, time, noise_dim].
           initial_state: s_0 of the chunk, [batch, state_dim].
-          appearance: a, [batch, appearance_dim], or None.
+          appearance: a, [batch, appearance_dim], or None (Eq. 11: concatenated with s_t at the emission input,
+            before it, as in the authors' code).
+          motion: m, [batch, motion_dim], or None (§2.3: an input of the transition at every step).
           num_groups: independent groups of clips for the normalisation statistics.
 
         Returns:
           frames [batch, time, height, width, 3] and the chunk's last state [batch, state_dim].
         """
-        states, last_state = self.transition.unroll(noise, initial_state)
+        states, last_state = self.transition.unroll(noise, initial_state, motion if self.motion_dim else None)
         if appearance is not None and self.appearance_dim:
             tiled = tf.tile(appearance[:, None, :], [1, tf.shape(states)[1], 1])
             states = tf.concat([tiled, states], axis=-1)
@@ -164,4 +167,5 @@ class DynamicGenerator(keras.Model):
     def build_all(self, batch_size=1, time=2):
         """Creates every weight with a dummy forward pass."""
         appearance = tf.zeros([batch_size, self.appearance_dim]) if self.appearance_dim else None
-        self(tf.zeros([batch_size, time, self.noise_dim]), tf.zeros([batch_size, self.state_dim]), appearance)
+        motion = tf.zeros([batch_size, self.motion_dim]) if self.motion_dim else None
+        self(tf.zeros([batch_size, time, self.noise_dim]), tf.zeros([batch_size, self.state_dim]), appearance, motion)

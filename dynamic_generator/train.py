@@ -13,8 +13,10 @@ class Latents(tf.Module):
     """Per-clip latent variables kept across iterations (warm starts) and in checkpoints.
 
     noise ξ [clips, frames, noise_dim] and initial state s_0 [clips, state_dim], both from their N(0, I) prior;
-    appearance a [clips, appearance_dim] when the config has one.
+    appearance a [clips, appearance_dim] and motion type m [clips, motion_dim] when the config has them (§2.3).
     """
+
+    CLIP_VECTORS = ("appearance", "motion")
 
     def __init__(self, num_clips, num_frames, config, generator):
         super().__init__(name="latents")
@@ -22,6 +24,22 @@ class Latents(tf.Module):
         self.initial_state = tf.Variable(generator.normal([num_clips, config.state_dim]), name="initial_state")
         self.appearance = (tf.Variable(generator.normal([num_clips, config.appearance_dim]), name="appearance")
                            if config.appearance_dim else None)
+        self.motion = (tf.Variable(generator.normal([num_clips, config.motion_dim]), name="motion")
+                       if config.motion_dim else None)
+
+    def clip_vectors(self, clips=slice(None)):
+        """{"appearance": a, "motion": m} of `clips` (a slice), for those the model has; fixed over time."""
+        return {name: getattr(self, name)[clips] for name in self.CLIP_VECTORS if getattr(self, name) is not None}
+
+    def assign_clip_vectors(self, values, clips=slice(None)):
+        for name, value in values.items():
+            getattr(self, name)[clips].assign(value)
+
+    def reset(self, generator):
+        """Every latent afresh from its N(0, I) prior (a model applied to new clips)."""
+        for variable in [self.noise, self.initial_state, self.appearance, self.motion]:
+            if variable is not None:
+                variable.assign(generator.normal(variable.shape))
 
 
 def reconstruction_weight(config, num_clips, num_visible=None):
@@ -58,6 +76,8 @@ class Trainer:
       config: a validated `TextureConfig`.
       observed: float32 [clips, frames, height, width, 3] in [-1, 1], or None to only synthesise.
       num_clips: number of clips when `observed` is None.
+        Clips are processed in mini-batches of `config.batch_size` (0: all at once), taken in order as in the
+        authors' code; the steps are vectorised over the clips of a batch.
       visible: optional [clips, frames, height, width, 3] mask, 1 (True) where `observed` is seen; the energy
         then ignores the other values (AAAI'19 §4.3, learning from incomplete videos), whatever they hold.
     """
@@ -78,7 +98,9 @@ class Trainer:
         self.generator = tf.random.Generator.from_seed(config.seed)
         self.latents = Latents(self.num_clips, config.num_frames, config, self.generator)
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
-        self.weight = reconstruction_weight(config, self.num_clips)
+        batch_size = min(config.batch_size or self.num_clips, self.num_clips)
+        self.batches = [slice(start, min(start + batch_size, self.num_clips))
+                        for start in range(0, self.num_clips, batch_size)]
         self.last_acceptance_rate = float("nan")
         self._infer_step = tf.function(self._infer_chunk)
         self._learn_step = tf.function(self._learn_chunk)
@@ -99,7 +121,8 @@ class Trainer:
         """
         residual = tf.square(observed - frames)
         if visible is None:
-            return self.weight * tf.reduce_sum(residual, axis=[1, 2, 3, 4])
+            weight = reconstruction_weight(self.config, observed.shape[0])  # Clips of this batch (static).
+            return weight * tf.reduce_sum(residual, axis=[1, 2, 3, 4])
         weight = reconstruction_weight(self.config, self.num_clips, tf.reduce_sum(visible))
         return weight * tf.reduce_sum(residual * visible, axis=[1, 2, 3, 4])
 
@@ -111,19 +134,20 @@ class Trainer:
 
     # ---- the two compiled steps -----------------------------------------------------------------------------
 
-    def _infer_chunk(self, observed, noise, initial_state, appearance, infer_initial_state, visible=None):
-        """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a) given the frames, warm-started (Eq. 4).
+    def _infer_chunk(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None):
+        """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a, m) given the frames, warm-started (Eq. 4).
 
         Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α. With `visible`,
-        only the visible values of the frames speak (§4.3).
+        only the visible values of the frames speak (§4.3). `clip_vectors` ({"appearance": a, "motion": m}, those
+        the model has) are inferred on every chunk, as the authors did (Algorithm 1, step 3).
         """
-        names = ["noise"] + (["initial_state"] if infer_initial_state else []) + (
-            ["appearance"] if appearance is not None else [])
-        fixed = {"noise": noise, "initial_state": initial_state, "appearance": appearance}
+        names = ["noise"] + (["initial_state"] if infer_initial_state else []) + sorted(clip_vectors)
+        fixed = dict(clip_vectors, noise=noise, initial_state=initial_state)
 
         def energy(*values):
             current = dict(fixed, **dict(zip(names, values)))
-            frames, _ = self.model(current["noise"], current["initial_state"], current["appearance"])
+            frames, _ = self.model(current["noise"], current["initial_state"], current.get("appearance"),
+                                   current.get("motion"))
             prior = 0.5 * tf.reduce_sum(tf.square(current["noise"]), axis=[1, 2])
             for name in names[1:]:
                 prior += 0.5 * tf.reduce_sum(tf.square(current[name]), axis=1)
@@ -138,61 +162,81 @@ class Trainer:
                                                 self.config.num_langevin_steps, self.generator)
             acceptance = tf.constant(float("nan"))
         result = dict(fixed, **dict(zip(names, final)))
-        return result["noise"], result["initial_state"], result["appearance"], acceptance
+        return (result["noise"], result["initial_state"], {name: result[name] for name in clip_vectors},
+                acceptance)
 
-    def _learn_chunk(self, observed, noise, initial_state, appearance, visible=None):
+    def _learn_chunk(self, observed, noise, initial_state, clip_vectors, visible=None):
         """Step 2 of ABPTT on one chunk: one Adam step on α, β given the inferred latents (Eq. 5, 7-8).
 
         Returns the loss, the frames' MSE (over visible values with `visible`) and the chunk's last state, from
         the forward pass before the update (the authors carried that state into the next chunk).
         """
         with tf.GradientTape() as tape:
-            frames, last_state = self.model(noise, initial_state, appearance)
+            frames, last_state = self.model(noise, initial_state, clip_vectors.get("appearance"),
+                                            clip_vectors.get("motion"))
             loss = tf.reduce_sum(self.reconstruction_energy(observed, frames, visible))
         variables = self.model.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss, self._mse(observed, frames, visible), last_state
 
-    def _generate_chunk(self, noise, initial_state, appearance, num_groups):
-        return self.model(noise, initial_state, appearance, num_groups=num_groups)
+    def _generate_chunk(self, noise, initial_state, clip_vectors, num_groups):
+        return self.model(noise, initial_state, clip_vectors.get("appearance"), clip_vectors.get("motion"),
+                          num_groups=num_groups)
 
     # ---- one iteration --------------------------------------------------------------------------------------
 
     def train_iteration(self):
-        """One ABPTT iteration over every chunk of the clips (truncated BPTT, authors' order).
+        """One ABPTT iteration: every mini-batch of clips, every chunk of them (truncated BPTT, authors' order).
 
-        The last state of a chunk (carried, not back-propagated through) starts the next one; s_0 (and the
-        appearance) are inferred on the first chunk only.
+        The last state of a chunk (carried, not back-propagated through) starts the next one; s_0 is inferred on
+        the first chunk only, the appearance and motion vectors on every chunk and carried.
 
         Returns:
-          dict with `loss` (summed over chunks), `recon_mse` (mean over chunks) and `acceptance_rate`.
+          dict with `loss` (summed over chunks and batches), `recon_mse` (mean over them) and `acceptance_rate`.
         """
-        config = self.config
-        appearance = None if self.latents.appearance is None else self.latents.appearance.value()
-        state = self.latents.initial_state.value()
         losses, errors, acceptances = [], [], []
-        for chunk in range(config.num_chunks):
-            frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
-            observed = self.observed[:, frames]
-            # The mask goes in only when there is one, so complete-data runs trace exactly as before.
-            mask = {} if self.visible is None else {"visible": self.visible[:, frames]}
-            noise, new_state, appearance, acceptance = self._infer_step(
-                observed, self.latents.noise[:, frames], state, appearance, chunk == 0, **mask)
-            self.latents.noise[:, frames].assign(noise)
-            if chunk == 0:
-                self.latents.initial_state.assign(new_state)
-                state = new_state
-            loss, error, state = self._learn_step(observed, noise, state, appearance, **mask)
-            losses.append(loss)
-            errors.append(error)
-            acceptances.append(acceptance)
-        if appearance is not None:
-            # Inferred on every chunk and carried, as the authors did with their content vectors.
-            self.latents.appearance.assign(appearance)
+        for clips in self.batches:
+            for loss, error, acceptance in self._sweep(clips, learn=True):
+                losses.append(loss)
+                errors.append(error)
+                acceptances.append(acceptance)
         self.iteration.assign_add(1)
         self.last_acceptance_rate = float(np.mean([float(a) for a in acceptances]))
         return {"loss": float(sum(losses)), "recon_mse": float(np.mean([float(e) for e in errors])),
                 "acceptance_rate": self.last_acceptance_rate}
+
+    def infer_iteration(self):
+        """One Langevin sweep over every batch and chunk with the weights frozen (a trained model on new clips).
+
+        The same compiled inference step as training; each chunk starts from the last state of the one before.
+        """
+        for clips in self.batches:
+            for _ in self._sweep(clips, learn=False):
+                pass
+
+    def _sweep(self, clips, learn):
+        """Infers (and, with `learn`, learns from) the chunks of the clips in slice `clips`; yields per chunk
+        (loss, MSE, acceptance rate) when learning."""
+        config = self.config
+        vectors = self.latents.clip_vectors(clips)
+        state = self.latents.initial_state[clips]
+        for chunk in range(config.num_chunks):
+            frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
+            observed = self.observed[clips, frames]
+            # The mask goes in only when there is one, so complete-data runs trace exactly as before.
+            mask = {} if self.visible is None else {"visible": self.visible[clips, frames]}
+            noise, new_state, vectors, acceptance = self._infer_step(
+                observed, self.latents.noise[clips, frames], state, vectors, chunk == 0, **mask)
+            self.latents.noise[clips, frames].assign(noise)
+            if chunk == 0:
+                self.latents.initial_state[clips].assign(new_state)
+                state = new_state
+            if learn:
+                loss, error, state = self._learn_step(observed, noise, state, vectors, **mask)
+                yield loss, error, acceptance
+            else:
+                _, state = self._generate_step(noise, state, vectors, 1)
+        self.latents.assign_clip_vectors(vectors, clips)
 
     # ---- reconstruction and synthesis -----------------------------------------------------------------------
 
@@ -203,14 +247,17 @@ class Trainer:
           float32 [clips, frames, height, width, 3].
         """
         config = self.config
-        state = self.latents.initial_state.value()
-        appearance = None if self.latents.appearance is None else self.latents.appearance.value()
-        chunks = []
-        for chunk in range(config.num_chunks):
-            noise = self.latents.noise[:, chunk * config.chunk_length:(chunk + 1) * config.chunk_length]
-            frames, state = self._generate_step(noise, state, appearance, 1)
-            chunks.append(frames.numpy())
-        return np.concatenate(chunks, axis=1)
+        batches = []
+        for clips in self.batches:  # Normalisation statistics per mini-batch, as in training.
+            state = self.latents.initial_state[clips]
+            vectors = self.latents.clip_vectors(clips)
+            chunks = []
+            for chunk in range(config.num_chunks):
+                noise = self.latents.noise[clips, chunk * config.chunk_length:(chunk + 1) * config.chunk_length]
+                frames, state = self._generate_step(noise, state, vectors, 1)
+                chunks.append(frames.numpy())
+            batches.append(np.concatenate(chunks, axis=1))
+        return np.concatenate(batches, axis=0)
 
     def reconstruction_mse(self):
         """MSE between the clips and their reconstruction, [-1, 1] scale, whole clips (visible values if masked)."""
@@ -218,7 +265,7 @@ class Trainer:
         return float(self._mse(self.observed.numpy(), self.reconstruct(), visible))
 
     def synthesize_chunks(self, num_samples, num_frames, seed, burn_in=0, clip_index=0, random_initial_state=False,
-                          appearance=None):
+                          appearance=None, motion=None, initial_state=None, noise=None, num_groups=None):
         """Yields new frames chunk by chunk: ξ ~ N(0, I), s_t unrolled by F_α, x_t = G_β(s_t) (AAAI'19 §4.1).
 
         Memory does not grow with `num_frames`: each chunk of `chunk_length` frames is generated from the last
@@ -229,25 +276,39 @@ class Trainer:
           num_frames: frames to yield per sample (any length).
           seed: seed of the sampling noise.
           burn_in: frames generated first and dropped, so that the states forget s_0.
-          clip_index: whose inferred s_0 (and appearance) to start from.
+          clip_index: whose inferred s_0 (and appearance, motion) to start from.
           random_initial_state: start from s_0 ~ N(0, I) instead of the inferred one.
-          appearance: optional [num_samples, appearance_dim] appearance vectors.
+          appearance, motion: optional [num_samples, dim] vectors instead of clip `clip_index`'s.
+          initial_state: optional [num_samples, state_dim] s_0 (overrides the two options above).
+          noise: optional ξ [num_samples, >= burn_in + num_frames rounded up to chunks, noise_dim], e.g. one
+            draw shared by several appearances (Figure 4).
+          num_groups: groups of samples for the normalisation statistics; default one per sample (textures).
+            Models of many clips were trained with statistics over a batch of clips: pass 1 to generate a batch
+            of different appearances together, as in training.
 
         Yields:
           float32 [num_samples, <= chunk_length, height, width, 3] in [-1, 1].
         """
         config = self.config
         generator = tf.random.Generator.from_seed(seed)
-        if random_initial_state:
+        if initial_state is not None:
+            state = tf.constant(initial_state, tf.float32)
+        elif random_initial_state:
             state = generator.normal([num_samples, config.state_dim])
         else:
             state = tf.repeat(self.latents.initial_state[clip_index:clip_index + 1], num_samples, axis=0)
-        if appearance is None and self.latents.appearance is not None:
-            appearance = tf.repeat(self.latents.appearance[clip_index:clip_index + 1], num_samples, axis=0)
-        to_skip, remaining = burn_in, num_frames
+        given = {"appearance": appearance, "motion": motion}
+        vectors = {name: (tf.constant(given[name], tf.float32) if given[name] is not None else
+                          tf.repeat(value[clip_index:clip_index + 1], num_samples, axis=0))
+                   for name, value in self.latents.clip_vectors().items()}
+        to_skip, remaining, start = burn_in, num_frames, 0
         while remaining > 0:
-            noise = generator.normal([num_samples, config.chunk_length, config.noise_dim])
-            frames, state = self._generate_step(noise, state, appearance, num_samples)
+            if noise is None:
+                chunk_noise = generator.normal([num_samples, config.chunk_length, config.noise_dim])
+            else:
+                chunk_noise = tf.constant(noise[:, start:start + config.chunk_length], tf.float32)
+                start += config.chunk_length
+            frames, state = self._generate_step(chunk_noise, state, vectors, num_groups or num_samples)
             frames = frames.numpy()[:, to_skip:]
             to_skip = max(0, to_skip - config.chunk_length)
             if frames.shape[1]:
