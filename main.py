@@ -31,7 +31,8 @@ flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
 flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
-OPTION_FLAGS = ("clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
+flags.DEFINE_string("image", None, "--experiment animate --mode animate: the image file to animate.")
+OPTION_FLAGS = ("image", "clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
                 "langevin_step_size", "seed", "inference_iterations", "table_methods")
 
 # --experiment texture --method lds (the method itself is a config field).

@@ -72,6 +72,11 @@ class TextureConfig:
     batch_size: int = 0
     num_held_out: int = 0
 
+    # Animating a static image (animate experiment, §4.5): the encoder E_γ(x_0) -> [s_0, a] (empty = no encoder).
+    encoder_filters: tuple = ()
+    encoder_kernels: tuple = ()
+    encoder_strides: tuple = ()
+
     # Run bookkeeping.
     log_every: int = 10
     sample_every: int = 100
@@ -99,7 +104,13 @@ class TextureConfig:
         if self.mask_type not in MASK_TYPES:
             raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
         methods = (TEXTURE_METHODS if self.experiment in ("texture", "texture_eval") else
-                   ("dg",) if self.experiment == "action" else RECOVERY_METHODS)
+                   ("dg",) if self.experiment in ("action", "animate") else RECOVERY_METHODS)
+        if not len(self.encoder_filters) == len(self.encoder_kernels) == len(self.encoder_strides):
+            raise ValueError(f"--encoder_filters {self.encoder_filters}, --encoder_kernels {self.encoder_kernels} and "
+                             f"--encoder_strides {self.encoder_strides} must have one entry per convolution")
+        if self.experiment == "animate" and not (self.encoder_filters and self.appearance_dim):
+            raise ValueError("--experiment animate needs an encoder (--encoder_filters, --encoder_kernels, "
+                             "--encoder_strides) and --appearance_dim > 0, as its presets have")
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
@@ -189,11 +200,29 @@ ACTION_QUICK = dataclasses.replace(
 ACTION_TINY = dataclasses.replace(
     TEXTURE_TINY, experiment="action", data="synthetic:actions", appearance_dim=4, motion_dim=2, batch_size=2)
 
+# AAAI'19 §4.5 animating a static image: the encoder E_γ (3 convolutions {64, 128, 256}, kernels {5, 3, 3},
+# strides {2, 2, 1}, one fully connected layer) maps the first frame x_0 to appearance (100) and initial state (80);
+# noise ξ of dimension 20; otherwise the §4.2 configuration (64x64, 30 frames as one chunk, Langevin δ = 0.03,
+# l = 15 on ξ only, Adam 0.002 β1 0.5 on α, β, γ together). Clips hold x_0 and then `num_frames` frames to predict.
+ANIMATE_PAPER = dataclasses.replace(
+    ACTION_PAPER, experiment="animate", state_dim=80, noise_dim=20, appearance_dim=100,
+    encoder_filters=(64, 128, 256), encoder_kernels=(5, 3, 3), encoder_strides=(2, 2, 1))
+# 32x32 frames (the 64x64 emission minus its first layer, as the other quick presets), 15 predicted frames,
+# 300 iterations.
+ANIMATE_QUICK = dataclasses.replace(
+    ANIMATE_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
+    emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_frames=15, chunk_length=15, num_iterations=300,
+    sample_every=50, checkpoint_every=25)
+ANIMATE_TINY = dataclasses.replace(
+    ACTION_TINY, experiment="animate", motion_dim=0, encoder_filters=(4, 8), encoder_kernels=(5, 3),
+    encoder_strides=(2, 1))
+
 PRESETS = {
     "texture": {"paper": TEXTURE_PAPER, "quick": TEXTURE_QUICK, "tiny": TEXTURE_TINY},
     "recover": {"paper": RECOVER_PAPER, "quick": RECOVER_QUICK, "tiny": RECOVER_TINY},
     "inpaint": {"paper": INPAINT_PAPER, "quick": INPAINT_QUICK, "tiny": INPAINT_TINY},
     "action": {"paper": ACTION_PAPER, "weizmann": ACTION_WEIZMANN, "quick": ACTION_QUICK, "tiny": ACTION_TINY},
+    "animate": {"paper": ANIMATE_PAPER, "quick": ANIMATE_QUICK, "tiny": ANIMATE_TINY},
 }
 
 

@@ -12,7 +12,7 @@ from common import fooling_rate, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
 from dynamic_generator import baselines, configs
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import AnimationTrainer, Trainer
 
 
 def default_workdir(config, root=runs.DEFAULT_ROOT):
@@ -84,7 +84,7 @@ def restore_trainer(workdir):
     if os.path.isfile(clips_file):  # A run of many clips (action).
         with open(clips_file) as handle:
             num_clips = len(json.load(handle)["training"])
-    trainer = Trainer(config, num_clips=num_clips)
+    trainer = (AnimationTrainer if config.experiment == "animate" else Trainer)(config, num_clips=num_clips)
     if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
     return run, trainer
@@ -861,6 +861,131 @@ def sample_action(workdir, num_frames, seed=0):
     return paths
 
 
+# ---- animating a static image: the conditional dynamic generator (§4.5, Eq. 15-17, Figure 7) ----------------------
+
+REFERENCE_FILE = "reference_first_frames.npy"
+# Videos per evaluation clip (best of K and mean over K), and predicted frames in a Figure-7 strip.
+ANIMATE_EVAL_SAMPLES = 5
+FIGURE7_FRAMES = 6
+
+
+def default_animate_workdir(config, root=runs.DEFAULT_ROOT):
+    """`checkpoints/animate/<data name>_<preset>`."""
+    return os.path.join(root, "animate", f"{sources.data_name(config.data)}_{config.preset}")
+
+
+def prediction_errors(predicted, clips):
+    """MSE of predicted frames against the true continuation, per clip: best of the K samples, mean over them,
+    and the copy baseline (x_0 repeated), over all predicted frames and over the first `FIGURE7_FRAMES`.
+
+    Args:
+      predicted: [clips, K, frames, h, w, 3]; clips: list of `Clip` holding x_0 and the true frames.
+    """
+    rows = {}
+    for clip, samples in zip(clips, predicted):
+        truth, first = clip.frames[1:], clip.frames[0]
+        row = {}
+        for label, horizon in (("", len(truth)), (f"_first{FIGURE7_FRAMES}", FIGURE7_FRAMES)):
+            per_sample = np.mean(np.square(samples[:, :horizon] - truth[None, :horizon]), axis=(1, 2, 3, 4))
+            row[f"best_of_k{label}"] = float(per_sample.min())
+            row[f"mean_over_k{label}"] = float(per_sample.mean())
+            row[f"copy_first_frame{label}"] = float(np.mean(np.square(truth[:horizon] - first[None])))
+        rows[clip.name] = row
+    return rows
+
+
+def write_figure7(run, name, clips, predicted):
+    """Figure 7: per clip, the static image then `FIGURE7_FRAMES` predicted frames (one row per sample shown), and
+    the true frames; a GIF of the true clip beside its animations."""
+    strip_rows, gif_rows = [], []
+    for clip, samples in zip(clips, predicted):
+        for sample in samples[:2]:
+            strip_rows.append(np.concatenate([clip.frames[:1], sample[:FIGURE7_FRAMES]]))
+        strip_rows.append(clip.frames[:FIGURE7_FRAMES + 1])
+        gif_rows.append([clip.frames] + [np.concatenate([clip.frames[:1], sample]) for sample in samples[:3]])
+    return [writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(strip_rows, every=1)),
+            writers.write_gif(run.sample_path(f"{name}.gif"), writers.grid(gif_rows))]
+
+
+def train_animate(config, workdir=None):
+    """AAAI'19 §4.5: learns E_γ, F_α, G_β jointly from clips, then animates first frames it did not train on.
+
+    Evaluates on the held-out clips (`--num_held_out`; the training clips when there are none): prediction MSE
+    of `ANIMATE_EVAL_SAMPLES` animations of each first frame against the true continuation (best of K, mean over
+    K) beside the copy-the-first-frame baseline. Writes `metrics.json`, `samples/figure7*` and
+    `reference_first_frames.npy` (training x_0's, the batch company of `--mode animate`).
+
+    Returns:
+      (run directory path, metrics dict).
+    """
+    config.validate()
+    clips = sources.load_clips(config.data, config.num_frames + 1, config.image_size, config.seed)
+    if len(clips) < 2:
+        raise ValueError(f"--data {config.data} holds one clip; --experiment animate learns from several clips "
+                         f"(a folder of videos)")
+    training, held_out = split_held_out(clips, config)
+    run = runs.RunDirectory(workdir or default_animate_workdir(config))
+    run.prepare(config)
+    runs.write_json_atomic(os.path.join(run.path, CLIPS_FILE), {
+        "training": [clip.name for clip in training], "held_out": [clip.name for clip in held_out],
+        "sources": {clip.name: clip.source for clip in training + held_out}})
+    reference = np.stack([clip.frames[0] for clip in training[:config.batch_size or len(training)]])
+    np.save(os.path.join(run.path, REFERENCE_FILE), reference)
+    trainer = AnimationTrainer(config, np.stack([clip.frames for clip in training]))
+    loop_metrics = run_training(trainer, run, f"animate {sources.data_name(config.data)}")
+    train_mse = _mse_per_clip(trainer.reconstruct(), [dataclasses.replace(c, frames=c.frames[1:]) for c in training])
+    evaluated = held_out or training
+    predicted = trainer.animate(np.stack([clip.frames[0] for clip in evaluated]), config.num_frames,
+                                ANIMATE_EVAL_SAMPLES, config.seed, reference)
+    errors = prediction_errors(predicted, evaluated)
+    summary = {key: float(np.mean([row[key] for row in errors.values()])) for key in next(iter(errors.values()))}
+    paths = write_figure7(run, "figure7_held_out" if held_out else "figure7_training", evaluated[:4], predicted[:4])
+    result = dict(run.read_metrics(), **loop_metrics, data=config.data, num_training_clips=len(training),
+                  recon_mse=float(np.mean(list(train_mse.values()))), evaluated_on="held_out" if held_out else
+                  "training", eval_samples=ANIMATE_EVAL_SAMPLES, prediction_mse=summary,
+                  prediction_mse_per_clip=errors)
+    run.write_metrics(result)
+    print(f"{len(training)} training clips, reconstruction MSE {result['recon_mse']:.4f}; prediction MSE on "
+          f"{len(evaluated)} {result['evaluated_on']} clips: best of {ANIMATE_EVAL_SAMPLES} "
+          f"{summary['best_of_k']:.4f}, mean {summary['mean_over_k']:.4f}, copy first frame "
+          f"{summary['copy_first_frame']:.4f}; wrote {', '.join(paths)}")
+    return run.path, result
+
+
+def animate_image(workdir, image, num_frames=None, num_samples=3, seed=0):
+    """`--mode animate`: any image file, resized and scaled as in training, into `num_samples` videos.
+
+    Writes `samples/animate_<image>_seed<S>.gif` (the image beside its animations) and a Figure-7 strip (the
+    image, then `FIGURE7_FRAMES` predicted frames, one row per video).
+
+    Returns:
+      list of written paths.
+    """
+    if not workdir:
+        raise ValueError("--mode animate needs --workdir, the directory of a trained --experiment animate run")
+    run = runs.RunDirectory(workdir)
+    config = runs.config_from_dict(configs.TextureConfig, run.read_config_dict())
+    if config.experiment != "animate":
+        raise ValueError(f"--workdir {workdir} holds a {config.experiment!r} run; --mode animate needs an "
+                         f"--experiment animate run")
+    if not image:
+        raise ValueError("--mode animate needs --image, the image file to animate")
+    num_frames = num_frames or config.num_frames
+    if num_frames <= 0 or num_samples <= 0:
+        raise ValueError(f"--num_frames and --num_samples must be positive, got {num_frames} and {num_samples}")
+    frame = video_io.normalize_frames(video_io.read_image(image, config.image_size)[None])[0]
+    _, trainer = restore_trainer(workdir)
+    reference = np.load(os.path.join(run.path, REFERENCE_FILE))
+    videos = trainer.animate(frame[None], num_frames, num_samples, seed, reference)[0]
+    name = f"animate_{os.path.splitext(os.path.basename(image))[0]}_seed{seed}"
+    rows = [np.concatenate([frame[None], video[:FIGURE7_FRAMES]]) for video in videos]
+    paths = [writers.write_gif(run.sample_path(f"{name}.gif"),
+                               writers.side_by_side([np.concatenate([frame[None], video]) for video in videos])),
+             writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(rows, every=1))]
+    print(f"{num_samples} videos of {num_frames} frames from {image}; wrote {', '.join(paths)}")
+    return paths
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """A paper experiment as `main.py` sees it: its config class, presets, and one runner per `--mode`.
@@ -928,6 +1053,15 @@ def _interpolate_mode(config, workdir, options):
     return interpolate(workdir, clips, options["steps"], options["sample_seed"], options["num_frames"])
 
 
+def _train_animate_mode(config, workdir, options):
+    return train_animate(config, workdir)
+
+
+def _animate_mode(config, workdir, options):
+    return animate_image(workdir, options["image"], options["num_frames"], options["num_samples"],
+                         options["sample_seed"])
+
+
 EXPERIMENTS = {
     "texture": Experiment("texture", configs.TextureConfig, configs.PRESETS["texture"],
                           {"train": _train_texture_mode, "sample": _sample_texture_mode}),
@@ -940,6 +1074,8 @@ EXPERIMENTS = {
     "action": Experiment("action", configs.TextureConfig, configs.PRESETS["action"],
                          {"train": _train_action_mode, "sample": _sample_action_mode, "infer": _infer_action_mode,
                           "interpolate": _interpolate_mode}),
+    "animate": Experiment("animate", configs.TextureConfig, configs.PRESETS["animate"],
+                          {"train": _train_animate_mode, "animate": _animate_mode}),
     # Figure 4 on a trained action run (`--workdir`); no preset: everything comes from the run.
     "interpolate": Experiment("interpolate", configs.TextureConfig, {}, {"train": _interpolate_mode}),
 }

@@ -169,3 +169,31 @@ class DynamicGenerator(keras.Model):
         appearance = tf.zeros([batch_size, self.appearance_dim]) if self.appearance_dim else None
         motion = tf.zeros([batch_size, self.motion_dim]) if self.motion_dim else None
         self(tf.zeros([batch_size, time, self.noise_dim]), tf.zeros([batch_size, self.state_dim]), appearance, motion)
+
+
+class ImageEncoder(keras.Model):
+    """E_γ: a static image x_0 -> [s_0, a] (AAAI'19 §4.5, Eq. 15).
+
+    Convolutions {64, 128, 256} with kernels {5, 3, 3} and strides {2, 2, 1} (the paper's), LeakyReLU 0.2 between
+    them (the paper does not name the non-linearity; the WACV'19 inference networks of the same group use it), then
+    one fully connected layer to state_dim + appearance_dim, split into s_0 and a. Keras default initialisers.
+    """
+
+    def __init__(self, state_dim, appearance_dim, filters=(64, 128, 256), kernels=(5, 3, 3), strides=(2, 2, 1),
+                 **kwargs):
+        super().__init__(**kwargs)
+        if not len(filters) == len(kernels) == len(strides):
+            raise ValueError(f"encoder filters {filters}, kernels {kernels} and strides {strides} differ in length")
+        self.state_dim = state_dim
+        self.convolutions = [keras.layers.Conv2D(f, k, s, padding="same", name=f"conv{i + 1}")
+                             for i, (f, k, s) in enumerate(zip(filters, kernels, strides))]
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(state_dim + appearance_dim, name="dense")
+
+    def call(self, images):
+        """images [batch, height, width, 3] in [-1, 1] -> (s_0 [batch, state_dim], a [batch, appearance_dim])."""
+        hidden = images
+        for convolution in self.convolutions:
+            hidden = tf.nn.leaky_relu(convolution(hidden), alpha=0.2)
+        code = self.dense(self.flatten(hidden))
+        return code[:, :self.state_dim], code[:, self.state_dim:]
