@@ -31,7 +31,7 @@ def energy_and_gradients(energy_fn, latents):
     return energies, tape.gradient(total, latents)
 
 
-def langevin_sample(energy_fn, latents, step_size, num_steps, generator):
+def langevin_sample(energy_fn, latents, step_size, num_steps, generator=None, noises=None, unroll=False):
     """Runs `num_steps` Langevin steps from `latents` (a warm start) in one graph loop.
 
     One backward pass per step serves every latent (the authors' code made one per latent tensor).
@@ -42,7 +42,11 @@ def langevin_sample(energy_fn, latents, step_size, num_steps, generator):
       latents: list of float tensors, the chains' starting points.
       step_size: δ (Python float or scalar tensor).
       num_steps: l.
-      generator: a `tf.random.Generator`, so that runs are repeatable and resumable.
+      generator: a `tf.random.Generator`, so that runs are repeatable and resumable; or
+      noises: the standard normal draws of every step, drawn beforehand: one tensor per latent,
+        [chains, num_steps, ...]. Drawn per chain, they make a run sharded over devices draw what one device would.
+      unroll: a Python loop instead of the graph loop: a step sharded over replicas synchronises inside the energy
+        (cross-replica normalisation statistics), which MirroredStrategy does not allow inside a `tf.while_loop`.
 
     Returns:
       (list of final latents, energies [chains] at the last starting point of a step).
@@ -52,11 +56,19 @@ def langevin_sample(energy_fn, latents, step_size, num_steps, generator):
     def body(step, energies, *current):
         current = list(current)
         energies, gradients = energy_and_gradients(energy_fn, current)
-        noises = [generator.normal(tf.shape(z)) for z in current]
-        return (step + 1, energies, *langevin_update(current, gradients, step_size, noises))
+        if noises is None:
+            draws = [generator.normal(tf.shape(z)) for z in current]
+        else:
+            draws = [tf.gather(noise, step, axis=1) for noise in noises]
+        return (step + 1, energies, *langevin_update(current, gradients, step_size, draws))
 
     if num_steps == 0:
         return latents, energy_fn(*latents)
+    if unroll:
+        step, energies, current = 0, None, latents
+        for _ in range(num_steps):
+            step, energies, *current = body(step, energies, *current)
+        return current, energies
     num_chains = tf.shape(latents[0])[0]
     loop_vars = (tf.constant(0), tf.zeros([num_chains]), *latents)
     _, energies, *final = tf.while_loop(lambda step, *_: step < num_steps, body, loop_vars)

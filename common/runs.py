@@ -13,7 +13,8 @@ import tqdm
 DEFAULT_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
 
 # Fields that may change when a run is resumed or extended; any other difference means another experiment.
-RESUMABLE_FIELDS = ("num_iterations", "log_every", "sample_every", "checkpoint_every", "num_output_samples")
+RESUMABLE_FIELDS = ("num_iterations", "log_every", "sample_every", "checkpoint_every", "num_output_samples",
+                    "strategy")
 
 
 def write_json_atomic(path, value):

@@ -77,6 +77,10 @@ class TextureConfig:
     encoder_kernels: tuple = ()
     encoder_strides: tuple = ()
 
+    # Where the learning steps run (common/distribute.py): `default` (one device), `mirrored` (local GPUs, or
+    # logical CPUs), `multi_worker` (TF_CONFIG). The clips of a batch are shared out among the replicas.
+    strategy: str = "default"
+
     # Run bookkeeping.
     log_every: int = 10
     sample_every: int = 100
@@ -114,6 +118,8 @@ class TextureConfig:
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
+        if self.strategy not in ("default", "mirrored", "multi_worker"):
+            raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.transition not in ("nonlinear", "linear"):
             raise ValueError(f"--transition must be 'nonlinear' or 'linear', got {self.transition!r}")
         size = emission_output_size(self.emission_kernels, self.emission_strides)

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from common import distribute
+
 # AAAI'19 §4.1 / §4.3 / §4.4 emission networks, as (filters, kernels, strides); a stride-1 layer is 'valid'
 # (the 150x150 network ends with a 7x7 valid deconvolution 144 -> 150), every other layer 'same'.
 EMISSION_NETWORKS = {
@@ -81,6 +83,17 @@ class FrameNormalization(keras.layers.Layer):
         self.beta = self.add_weight(name="beta", shape=(input_shape[-1],), initializer="zeros")
 
     def call(self, inputs, num_groups=1):
+        replicas = distribute.num_replicas()
+        if num_groups == 1 and replicas > 1:
+            # A step sharded over replicas (common/distribute.py): the statistics of the whole batch, summed
+            # across replicas (differentiable), so that the result equals the one-device step.
+            context = tf.distribute.get_replica_context()
+            count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), inputs.dtype)
+            total, squares, count = context.all_reduce(tf.distribute.ReduceOp.SUM, [
+                tf.reduce_sum(inputs, axis=[0, 1, 2]), tf.reduce_sum(tf.square(inputs), axis=[0, 1, 2]), count])
+            mean = total / count
+            variance = squares / count - tf.square(mean)
+            return (inputs - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
         if num_groups == 1:
             # One fused kernel (forward and gradient) computing the same batch-statistics normalisation.
             normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(

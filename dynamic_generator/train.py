@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import langevin
+from common import distribute, langevin
 from data import writers
 from dynamic_generator.models import DynamicGenerator, ImageEncoder
 
@@ -91,11 +91,15 @@ class Trainer:
         self.visible = None if visible is None else tf.constant(visible, tf.float32)
         self.num_clips = int(observed.shape[0]) if observed is not None else num_clips
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
-        self.model = DynamicGenerator(config)
-        self.model.build_all()
-        self._build_networks()
-        self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-        self.optimizer.build(self.trainable_variables)
+        # Weights and optimizer live in the strategy's scope (mirrored over its replicas); latents stay on the host
+        # and every replica gets its share of the clips of a batch (common/distribute.py).
+        self.strategy = distribute.make_strategy(config.strategy)
+        with self.strategy.scope():
+            self.model = DynamicGenerator(config)
+            self.model.build_all()
+            self._build_networks()
+            self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+            self.optimizer.build(self.trainable_variables)
         self.generator = tf.random.Generator.from_seed(config.seed)
         self.latents = Latents(self.num_clips, config.num_frames, config, self.generator)
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
@@ -103,9 +107,39 @@ class Trainer:
         self.batches = [slice(start, min(start + batch_size, self.num_clips))
                         for start in range(0, self.num_clips, batch_size)]
         self.last_acceptance_rate = float("nan")
-        self._infer_step = tf.function(self._infer_chunk)
-        self._learn_step = tf.function(self._learn_chunk)
+        self._check_distribution()
+        self._infer_step = self._compile(self._infer_chunk, ("batch", "batch", "batch", "mean"),
+                                         prepare=self._langevin_draws)
+        self._learn_step = self._compile(self._learn_chunk, ("sum", "mean", "batch"))
         self._generate_step = tf.function(self._generate_chunk)
+
+    @property
+    def num_replicas(self):
+        return self.strategy.num_replicas_in_sync
+
+    def _check_distribution(self):
+        replicas = self.num_replicas
+        if replicas == 1:
+            return
+        if self.visible is not None or self.config.metropolis:
+            raise ValueError(f"--strategy {self.config.strategy} ({replicas} replicas) shards the clips of a batch; "
+                             f"incomplete clips and --metropolis run on one device (--strategy default)")
+        sizes = sorted({clips.stop - clips.start for clips in self.batches})
+        if any(size % replicas for size in sizes):
+            raise ValueError(f"--strategy {self.config.strategy} has {replicas} replicas but the batches hold "
+                             f"{sizes} clips; choose --batch_size (and a number of clips) divisible by {replicas}")
+
+    def _compile(self, step, reductions, prepare=None):
+        """The compiled step; with several replicas, sharded over them (common/distribute.sharded_step)."""
+        if self.num_replicas == 1:
+            if prepare is None:
+                return tf.function(step)
+
+            def prepared_step(*args, **kwargs):
+                return step(*args, **dict(kwargs, **prepare(*args, **kwargs)))
+
+            return tf.function(prepared_step)
+        return distribute.sharded_step(self.strategy, step, reductions, prepare)
 
     def _build_networks(self):
         """Hook for subclasses that learn more networks than the generator (created after the seed is set)."""
@@ -130,7 +164,8 @@ class Trainer:
         """
         residual = tf.square(observed - frames)
         if visible is None:
-            weight = reconstruction_weight(self.config, observed.shape[0])  # Clips of this batch (static).
+            # Clips of the whole batch (static; a replica holds 1 / num_replicas of them).
+            weight = reconstruction_weight(self.config, observed.shape[0] * distribute.num_replicas())
             return weight * tf.reduce_sum(residual, axis=[1, 2, 3, 4])
         weight = reconstruction_weight(self.config, self.num_clips, tf.reduce_sum(visible))
         return weight * tf.reduce_sum(residual * visible, axis=[1, 2, 3, 4])
@@ -143,16 +178,35 @@ class Trainer:
 
     # ---- the two compiled steps -----------------------------------------------------------------------------
 
+    @staticmethod
+    def _inferred_names(clip_vectors, infer_initial_state, infer_clip_vectors):
+        return (["noise"] + (["initial_state"] if infer_initial_state else []) +
+                (sorted(clip_vectors) if infer_clip_vectors else []))
+
+    def _langevin_draws(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None,
+                        infer_clip_vectors=True):
+        """The N(0, I) draws of all Langevin steps of one chunk, per clip: {"langevin_noise": [[clips, l, ...]]}.
+
+        Drawn for the whole batch before it is shared out, so a run over several replicas draws what one device
+        draws. (With --metropolis, TFP's kernel draws its own from a seed instead.)
+        """
+        if self.config.metropolis:
+            return {}
+        values = dict(clip_vectors, noise=noise, initial_state=initial_state)
+        steps = self.config.num_langevin_steps
+        names = self._inferred_names(clip_vectors, infer_initial_state, infer_clip_vectors)
+        return {"langevin_noise": [self.generator.normal([values[name].shape[0], steps, *values[name].shape[1:]])
+                                   for name in names]}
+
     def _infer_chunk(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None,
-                     infer_clip_vectors=True):
+                     infer_clip_vectors=True, langevin_noise=None):
         """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a, m) given the frames, warm-started (Eq. 4).
 
         Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α. With `visible`,
         only the visible values of the frames speak (§4.3). `clip_vectors` ({"appearance": a, "motion": m}, those
         the model has) are inferred on every chunk, as the authors did (Algorithm 1, step 3).
         """
-        names = (["noise"] + (["initial_state"] if infer_initial_state else []) +
-                 (sorted(clip_vectors) if infer_clip_vectors else []))
+        names = self._inferred_names(clip_vectors, infer_initial_state, infer_clip_vectors)
         fixed = dict(clip_vectors, noise=noise, initial_state=initial_state)
 
         def energy(*values):
@@ -170,7 +224,8 @@ class Trainer:
                                                      self.config.num_langevin_steps, self.generator)
         else:
             final, _ = langevin.langevin_sample(energy, start, self.config.langevin_step_size,
-                                                self.config.num_langevin_steps, self.generator)
+                                                self.config.num_langevin_steps, noises=langevin_noise,
+                                                unroll=distribute.num_replicas() > 1)
             acceptance = tf.constant(float("nan"))
         result = dict(fixed, **dict(zip(names, final)))
         return (result["noise"], result["initial_state"], {name: result[name] for name in clip_vectors},
@@ -358,7 +413,7 @@ class AnimationTrainer(Trainer):
         self.first_frames = None if observed is None else tf.constant(observed[:, 0], tf.float32)
         super().__init__(config, None if observed is None else observed[:, 1:], num_clips)
         self._encode_step = tf.function(self.encoder)
-        self._learn_step = tf.function(self._learn_animation_chunk)
+        self._learn_step = self._compile(self._learn_animation_chunk, ("sum", "mean", "batch"))
 
     def _build_networks(self):
         config = self.config
