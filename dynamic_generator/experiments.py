@@ -617,9 +617,16 @@ FIGURE3_APPEARANCES = 4
 FIGURE3_MOTIONS = 2
 
 
-def default_action_workdir(config, root=runs.DEFAULT_ROOT):
-    """`checkpoints/action/<data name>_<preset>`."""
-    return os.path.join(root, "action", f"{sources.data_name(config.data)}_{config.preset}")
+def default_clips_workdir(config, root=runs.DEFAULT_ROOT):
+    """`checkpoints/<experiment>/<data name>_<preset>` for the experiments that learn from many clips."""
+    return os.path.join(root, config.experiment, f"{sources.data_name(config.data)}_{config.preset}")
+
+
+def _write_clips_file(run, training, held_out):
+    """`clips.json`: training clip names in latent order, held-out names, and where each clip came from."""
+    runs.write_json_atomic(os.path.join(run.path, CLIPS_FILE), {
+        "training": [clip.name for clip in training], "held_out": [clip.name for clip in held_out],
+        "sources": {clip.name: clip.source for clip in training + held_out}})
 
 
 def split_held_out(clips, config):
@@ -726,11 +733,9 @@ def train_action(config, workdir=None, inference_iterations=100):
     """
     config.validate()
     training, held_out = load_action_clips(config)
-    run = runs.RunDirectory(workdir or default_action_workdir(config))
+    run = runs.RunDirectory(workdir or default_clips_workdir(config))
     run.prepare(config)
-    runs.write_json_atomic(os.path.join(run.path, CLIPS_FILE), {
-        "training": [clip.name for clip in training], "held_out": [clip.name for clip in held_out],
-        "sources": {clip.name: clip.source for clip in training + held_out}})
+    _write_clips_file(run, training, held_out)
     trainer = Trainer(config, np.stack([clip.frames for clip in training]))
     loop_metrics = run_training(trainer, run, f"action {sources.data_name(config.data)}")
     train_mse = _mse_per_clip(trainer.reconstruct(), training)
@@ -869,11 +874,6 @@ ANIMATE_EVAL_SAMPLES = 5
 FIGURE7_FRAMES = 6
 
 
-def default_animate_workdir(config, root=runs.DEFAULT_ROOT):
-    """`checkpoints/animate/<data name>_<preset>`."""
-    return os.path.join(root, "animate", f"{sources.data_name(config.data)}_{config.preset}")
-
-
 def prediction_errors(predicted, clips):
     """MSE of predicted frames against the true continuation, per clip: best of the K samples, mean over them,
     and the copy baseline (x_0 repeated), over all predicted frames and over the first `FIGURE7_FRAMES`.
@@ -924,11 +924,9 @@ def train_animate(config, workdir=None):
         raise ValueError(f"--data {config.data} holds one clip; --experiment animate learns from several clips "
                          f"(a folder of videos)")
     training, held_out = split_held_out(clips, config)
-    run = runs.RunDirectory(workdir or default_animate_workdir(config))
+    run = runs.RunDirectory(workdir or default_clips_workdir(config))
     run.prepare(config)
-    runs.write_json_atomic(os.path.join(run.path, CLIPS_FILE), {
-        "training": [clip.name for clip in training], "held_out": [clip.name for clip in held_out],
-        "sources": {clip.name: clip.source for clip in training + held_out}})
+    _write_clips_file(run, training, held_out)
     reference = np.stack([clip.frames[0] for clip in training[:config.batch_size or len(training)]])
     np.save(os.path.join(run.path, REFERENCE_FILE), reference)
     trainer = AnimationTrainer(config, np.stack([clip.frames for clip in training]))
