@@ -1,7 +1,6 @@
 """Langevin inference of latent variables, shared by both models: plain (the papers') and Metropolis-adjusted (TFP)."""
 
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 
 def langevin_update(latents, gradients, step_size, noises):
@@ -84,6 +83,8 @@ def mala_sample(energy_fn, latents, step_size, num_steps, generator):
     Returns:
       (list of final latents, mean acceptance rate over steps and chains).
     """
+    import tensorflow_probability as tfp  # Here, not at the top: it adds ~60 MB of RSS to every run that loads it.
+
     latents = [tf.convert_to_tensor(z) for z in latents]
     kernel = tfp.mcmc.MetropolisAdjustedLangevinAlgorithm(
         target_log_prob_fn=lambda *z: -energy_fn(*z), step_size=step_size ** 2)
