@@ -32,8 +32,14 @@ flags.DEFINE_list("clips", None, "--experiment interpolate: the two training cli
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
 flags.DEFINE_string("image", None, "--experiment animate --mode animate: the image file to animate.")
-OPTION_FLAGS = ("image", "clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask", "mask_type", "energy_scale",
-                "langevin_step_size", "seed", "inference_iterations", "table_methods")
+flags.DEFINE_bool("stream", False, "--mode sample: write one MP4 chunk by chunk as frames are synthesised, with "
+                  "memory that does not grow with --num_frames (no GIF, no strip).")
+flags.DEFINE_string("export_dir", None, "--mode export: a new folder for the SavedModel of the run in --workdir.")
+flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same seed on the same machine "
+                  "(tf.config.experimental.enable_op_determinism, all seeds set); may be slower.")
+OPTION_FLAGS = ("image", "clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask",
+                "mask_type", "energy_scale", "langevin_step_size", "seed", "inference_iterations", "table_methods",
+                "stream", "export_dir")
 
 # --experiment texture --method lds (the method itself is a config field).
 flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 chooses it from the explained "
@@ -87,20 +93,60 @@ def resolved_config(experiment, stored=None):
     return dataclasses.replace(config, **overrides).validate()
 
 
+# Experiments whose non-training modes work on each other's runs (the same networks): a texture, recover or
+# inpaint run samples and exports alike; interpolate reads an action run.
+RUN_FAMILIES = ({"texture", "recover", "inpaint"}, {"action", "interpolate"})
+
+
+def _compatible(name, stored_name):
+    return name == stored_name or any({name, stored_name} <= family for family in RUN_FAMILIES)
+
+
+def _stored_experiment(workdir):
+    """The `experiment` recorded in the run directory `workdir`, or None when it holds no run."""
+    from common import runs
+
+    if not workdir or not runs.RunDirectory(workdir).exists():
+        return None
+    return runs.RunDirectory(workdir).read_config_dict().get("experiment")
+
+
+def make_deterministic(seed):
+    """Same seed → bit-identical results on the same machine: deterministic kernels and every seed set."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow's global seed.
+    tf.config.experimental.enable_op_determinism()
+
+
 def run(argv):
     from common import runs  # Imports TensorFlow: after flag parsing, so --help is fast.
     from dynamic_generator.experiments import EXPERIMENTS
 
-    if FLAGS.experiment not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {FLAGS.experiment!r}; choose one of {sorted(EXPERIMENTS)}")
-    experiment = EXPERIMENTS[FLAGS.experiment]
-    if FLAGS.mode not in experiment.modes:
+    name = FLAGS.experiment
+    stored_name = _stored_experiment(FLAGS.workdir)
+    if FLAGS.mode not in TRAIN_MODES and stored_name and not FLAGS["experiment"].present:
+        name = stored_name  # `--mode sample|export|... --workdir RUN` works on the run's own experiment.
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
+    experiment = EXPERIMENTS[name]
+    if FLAGS.mode not in experiment.mode_names():
         raise ValueError(f"--mode {FLAGS.mode} does not exist for {experiment.name}; "
-                         f"choose one of {sorted(experiment.modes)}")
+                         f"choose one of {experiment.mode_names()}")
+    trains = FLAGS.mode in TRAIN_MODES and bool(experiment.presets)
+    if stored_name and (stored_name != experiment.name if trains else not _compatible(experiment.name, stored_name)):
+        raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored_name!r} run, not {experiment.name!r}; "
+                         f"choose another --workdir (or --experiment {stored_name})")
+    if FLAGS.deterministic:
+        make_deterministic(FLAGS.seed if FLAGS.seed is not None else 0)
+    if FLAGS.mode == "export":
+        from common import export
+        return export.export_run(experiment, FLAGS.workdir, FLAGS.export_dir)
     options = {name: FLAGS[name].value for name in OPTION_FLAGS}
     options["more_data"] = tuple(argv[1:])  # absl leaves `--data A B C`'s B and C here (texture_eval).
     config = None
-    if FLAGS.mode in TRAIN_MODES and experiment.presets:
+    if trains:
         stored = None
         if FLAGS.workdir and runs.RunDirectory(FLAGS.workdir).exists():
             # Resuming: the run's own config, changed only by the flags given now.
@@ -112,16 +158,39 @@ def run(argv):
     experiment.modes[FLAGS.mode](config, FLAGS.workdir, options)
 
 
+def _one_line(error):
+    return " ".join(str(error).split())
+
+
 def main(argv):
     logging.set_verbosity(logging.WARNING)  # absl would print every checkpoint write at INFO.
     try:
         run(argv)
     except (ValueError, FileNotFoundError, PermissionError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:  # Any other refusal of the file system (a file where a folder should be, full disk).
+        print(f"error: {_one_line(error)}; check the paths given and that their folders are writable", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
 
 
+def parse_flags(argv):
+    """absl's parser with errors as one `error: ...` line and exit code 2, like every other bad input."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as error:
+        print(f"error: {_one_line(error)}; run `python main.py --helpfull` for the flags and their values",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def entry(argv):
+    """The command line in-process (tests): parses `argv` (argv[0] is the program) afresh and runs it."""
+    FLAGS.unparse_flags()
+    main(parse_flags(list(argv)))
+
+
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -12,6 +12,7 @@ from common import fooling_rate, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
 from dynamic_generator import baselines, configs
+from dynamic_generator.export import export_texture
 from dynamic_generator.train import AnimationTrainer, Trainer
 
 
@@ -90,8 +91,12 @@ def restore_trainer(workdir):
     return run, trainer
 
 
-def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0):
+def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0, stream=False):
     """Synthesises `num_samples` clips of `num_frames` frames from a trained run, by unrolling F_α.
+
+    With `stream`, the clips (side by side) go into one MP4 chunk by chunk as they are synthesised: the state is
+    carried from chunk to chunk and no more than one chunk of frames is held, so memory does not grow with
+    `num_frames` (README, "Endless synthesis"). Otherwise GIF, MP4 and strip are written from the whole clips.
 
     Returns:
       list of written file paths.
@@ -100,10 +105,36 @@ def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0):
         raise ValueError(f"--num_frames and --num_samples must be positive and --burn_in not negative, got "
                          f"{num_frames}, {num_samples}, {burn_in}")
     run, trainer = restore_trainer(workdir)
+    if stream:
+        return [stream_samples(run, trainer, num_frames, num_samples, seed, burn_in)]
     samples = trainer.synthesize(num_samples, num_frames, seed=seed, burn_in=burn_in)
     paths = _write_synthesis(run, f"sample_{num_frames}f_seed{seed}", None, samples)
     print(f"wrote {', '.join(paths)}")
     return paths
+
+
+def stream_samples(run, trainer, num_frames, num_samples, seed=0, burn_in=0):
+    """Writes `samples/stream_<N>f_seed<S>.mp4` chunk by chunk from `Trainer.synthesize_chunks`; returns its path.
+
+    The file is written under a temporary name and renamed when complete, so an interrupted stream leaves no
+    truncated MP4 under the final name.
+    """
+    path = run.sample_path(f"stream_{num_frames}f_seed{seed}.mp4")
+    temporary = path + ".partial.mp4"
+    size, gap = trainer.config.image_size, 2
+    bar = runs.progress_bar(0, num_frames, "synthesising")
+    try:
+        with writers.Mp4Writer(temporary, size, num_samples * (size + gap) - gap) as writer:
+            for chunk in trainer.synthesize_chunks(num_samples, num_frames, seed=seed, burn_in=burn_in):
+                writer.write(writers.side_by_side(list(chunk), gap=gap))
+                bar.update(chunk.shape[1])
+        os.replace(temporary, path)
+    finally:
+        bar.close()
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    print(f"wrote {path} ({num_frames} frames of {num_samples} clip{'s' if num_samples > 1 else ''} side by side)")
+    return path
 
 
 # ---- learning from incomplete videos: recovery (§4.3, Table 2) and content removal (§4.4) -------------------------
@@ -133,7 +164,12 @@ def load_incomplete_clip(config):
     visible = masks.load_mask(config.mask, clips[0].frames.shape, config.mask_type, config.seed)
     if visible.all():
         raise ValueError(f"the mask {config.mask or config.mask_type} occludes nothing in the first "
-                         f"{config.num_frames} frames at {config.image_size}x{config.image_size}")
+                         f"{config.num_frames} frames at {config.image_size}x{config.image_size}; give a mask "
+                         f"that marks the pixels to recover (1 or white = occluded)")
+    if not visible.any():
+        raise ValueError(f"the mask {config.mask or config.mask_type} occludes every pixel of the first "
+                         f"{config.num_frames} frames: there is nothing to learn from; give a mask with visible "
+                         f"pixels (0 or black = visible)")
     return clips[0], visible
 
 
@@ -458,6 +494,9 @@ def _is_lds_run(workdir):
 
 def sample_lds(workdir, num_frames, num_samples, seed=0, burn_in=0):
     """`--mode sample` for an LDS run: new clips of any length from `ckpt/lds.npz`."""
+    if num_frames <= 0 or num_samples <= 0 or burn_in < 0:
+        raise ValueError(f"--num_frames and --num_samples must be positive and --burn_in not negative, got "
+                         f"{num_frames}, {num_samples}, {burn_in}")
     run = runs.RunDirectory(workdir)
     lds = baselines.LinearDynamicalSystem.load(os.path.join(run.checkpoint_dir, LDS_FILE))
     samples = lds.synthesize(num_samples, num_frames, seed=seed, burn_in=burn_in)
@@ -560,11 +599,13 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=baselines.LdsCon
     """
     specs = list(dict.fromkeys([config.data, *more_data]))
     workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "texture_eval", config.preset)
+    # Every clip is read before the run directory is made, so bad input leaves nothing behind.
+    loaded = [sources.load_clips(spec, config.num_frames, config.image_size, config.seed) for spec in specs]
     runs.RunDirectory(workdir).prepare(dataclasses.replace(config, experiment="texture_eval"))
     config = dataclasses.replace(config, experiment="texture", method="dg")
     rows = []
-    for spec in specs:
-        for clip in sources.load_clips(spec, config.num_frames, config.image_size, config.seed):
+    for clips in loaded:
+        for clip in clips:
             name = _eval_clip_name(clip)
             clip_config = dataclasses.replace(config, data=clip.source)
             candidates = []
@@ -821,7 +862,7 @@ def interpolate(workdir, clip_names, steps=5, seed=0, num_frames=None):
         raise ValueError(f"--clips {' '.join(unknown)}: no such training clip in {workdir}; choose from {names}")
     if steps < 2:
         raise ValueError(f"--steps must be at least 2 (the two ends), got {steps}")
-    num_frames = num_frames or config.num_frames
+    num_frames = config.num_frames if num_frames is None else num_frames
     if num_frames <= 0:
         raise ValueError(f"--num_frames must be positive, got {num_frames}")
     _, trainer = restore_trainer(workdir)
@@ -852,7 +893,7 @@ def sample_action(workdir, num_frames, seed=0):
     """`--mode sample` for an action run: new motions for every training appearance (Figure 3 layout)."""
     run, config = _action_run(workdir)
     names = _read_clips(run)["training"]
-    num_frames = num_frames or config.num_frames
+    num_frames = config.num_frames if num_frames is None else num_frames
     if num_frames <= 0:
         raise ValueError(f"--num_frames must be positive, got {num_frames}")
     _, trainer = restore_trainer(workdir)
@@ -968,7 +1009,7 @@ def animate_image(workdir, image, num_frames=None, num_samples=3, seed=0):
                          f"--experiment animate run")
     if not image:
         raise ValueError("--mode animate needs --image, the image file to animate")
-    num_frames = num_frames or config.num_frames
+    num_frames = config.num_frames if num_frames is None else num_frames
     if num_frames <= 0 or num_samples <= 0:
         raise ValueError(f"--num_frames and --num_samples must be positive, got {num_frames} and {num_samples}")
     frame = video_io.normalize_frames(video_io.read_image(image, config.image_size)[None])[0]
@@ -990,11 +1031,18 @@ class Experiment:
 
     A runner is called as `runner(config, workdir, options)`: `config` is the resolved preset (train modes) or
     None (modes that read the run's own config from `workdir`), `options` the non-config flags as a dict.
+
+    `export` is the hook of `--mode export` (common/export.py): `export(run_directory, stored_config_dict)`
+    returns `(tf.Module, {signature name: tf.function})` for a trained run; None when the experiment has none.
     """
     name: str
     config_class: type
     presets: dict
     modes: dict
+    export: object = None
+
+    def mode_names(self):
+        return sorted(self.modes) + (["export"] if self.export is not None else [])
 
 
 def _train_texture_mode(config, workdir, options):
@@ -1006,14 +1054,21 @@ def _train_texture_mode(config, workdir, options):
     return train_texture(config, workdir)
 
 
+def _sample_length(options):
+    """--num_frames of --mode sample: 120 when not given (0 and negatives are errors, not the default)."""
+    return 120 if options["num_frames"] is None else options["num_frames"]
+
+
 def _sample_texture_mode(config, workdir, options):
     if not workdir:
         raise ValueError("--mode sample needs --workdir, the directory of a trained run")
     if _is_lds_run(workdir):
-        return sample_lds(workdir, options["num_frames"] or 120, options["num_samples"], options["sample_seed"],
+        if options.get("stream"):
+            raise ValueError(f"--stream is for dynamic generator runs; {workdir} holds an LDS run: drop --stream")
+        return sample_lds(workdir, _sample_length(options), options["num_samples"], options["sample_seed"],
                           options["burn_in"])
-    return sample_texture(workdir, options["num_frames"] or 120, options["num_samples"], options["sample_seed"],
-                          options["burn_in"])
+    return sample_texture(workdir, _sample_length(options), options["num_samples"], options["sample_seed"],
+                          options["burn_in"], stream=options.get("stream", False))
 
 
 def _recover_mode(config, workdir, options):
@@ -1062,13 +1117,17 @@ def _animate_mode(config, workdir, options):
 
 EXPERIMENTS = {
     "texture": Experiment("texture", configs.TextureConfig, configs.PRESETS["texture"],
-                          {"train": _train_texture_mode, "sample": _sample_texture_mode}),
+                          {"train": _train_texture_mode, "sample": _sample_texture_mode}, export=export_texture),
     "texture_eval": Experiment("texture_eval", configs.TextureConfig, configs.PRESETS["texture"],
                                {"train": _texture_eval_mode}),
+    # A recover / inpaint run's generator is the texture model: the same sampler serves it.
     "recover": Experiment("recover", configs.TextureConfig, configs.PRESETS["recover"],
-                          {"train": _recover_mode, "recover_new": _recover_new_mode, "table": _recover_table_mode}),
+                          {"train": _recover_mode, "recover_new": _recover_new_mode, "table": _recover_table_mode,
+                           "sample": _sample_texture_mode},
+                          export=export_texture),
     "inpaint": Experiment("inpaint", configs.TextureConfig, configs.PRESETS["inpaint"],
-                          {"train": _recover_mode, "recover_new": _recover_new_mode}),
+                          {"train": _recover_mode, "recover_new": _recover_new_mode, "sample": _sample_texture_mode},
+                          export=export_texture),
     "action": Experiment("action", configs.TextureConfig, configs.PRESETS["action"],
                          {"train": _train_action_mode, "sample": _sample_action_mode, "infer": _infer_action_mode,
                           "interpolate": _interpolate_mode}),

@@ -84,7 +84,9 @@ class FrameNormalization(keras.layers.Layer):
 
     def call(self, inputs, num_groups=1):
         replicas = distribute.num_replicas()
-        if num_groups == 1 and replicas > 1:
+        # A tensor count of groups (an exported sampler's num_samples) always takes the grouped path.
+        one_group = not tf.is_tensor(num_groups) and num_groups == 1
+        if one_group and replicas > 1:
             # A step sharded over replicas (common/distribute.py): the statistics of the whole batch, summed
             # across replicas (differentiable), so that the result equals the one-device step.
             context = tf.distribute.get_replica_context()
@@ -94,7 +96,7 @@ class FrameNormalization(keras.layers.Layer):
             mean = total / count
             variance = squares / count - tf.square(mean)
             return (inputs - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
-        if num_groups == 1:
+        if one_group:
             # One fused kernel (forward and gradient) computing the same batch-statistics normalisation.
             normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(
                 inputs, scale=tf.ones_like(self.beta), offset=self.beta, epsilon=self.epsilon, is_training=True)

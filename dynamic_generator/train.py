@@ -7,6 +7,7 @@ import tensorflow as tf
 from common import distribute, langevin
 from data import writers
 from dynamic_generator.models import DynamicGenerator, ImageEncoder
+from dynamic_generator.sampling import chunk_noise as sampling_noise, initial_state_noise
 
 
 class Latents(tf.Module):
@@ -340,7 +341,7 @@ class Trainer:
         Args:
           num_samples: independent videos generated side by side.
           num_frames: frames to yield per sample (any length).
-          seed: seed of the sampling noise.
+          seed: seed of the sampling noise (stateless: chunk k draws from (seed, k), see sampling.py).
           burn_in: frames generated first and dropped, so that the states forget s_0.
           clip_index: whose inferred s_0 (and appearance, motion) to start from.
           random_initial_state: start from s_0 ~ N(0, I) instead of the inferred one.
@@ -356,21 +357,22 @@ class Trainer:
           float32 [num_samples, <= chunk_length, height, width, 3] in [-1, 1].
         """
         config = self.config
-        generator = tf.random.Generator.from_seed(seed)
         if initial_state is not None:
             state = tf.constant(initial_state, tf.float32)
         elif random_initial_state:
-            state = generator.normal([num_samples, config.state_dim])
+            state = initial_state_noise(seed, [num_samples, config.state_dim])
         else:
             state = tf.repeat(self.latents.initial_state[clip_index:clip_index + 1], num_samples, axis=0)
         given = {"appearance": appearance, "motion": motion}
         vectors = {name: (tf.constant(given[name], tf.float32) if given[name] is not None else
                           tf.repeat(value[clip_index:clip_index + 1], num_samples, axis=0))
                    for name, value in self.latents.clip_vectors().items()}
-        to_skip, remaining, start = burn_in, num_frames, 0
+        to_skip, remaining, start, chunk = burn_in, num_frames, 0, 0
         while remaining > 0:
             if noise is None:
-                chunk_noise = generator.normal([num_samples, config.chunk_length, config.noise_dim])
+                # Stateless noise from (seed, chunk index): an exported sampler draws exactly the same (sampling.py).
+                chunk_noise = sampling_noise(seed, chunk, [num_samples, config.chunk_length, config.noise_dim])
+                chunk += 1
             else:
                 chunk_noise = tf.constant(noise[:, start:start + config.chunk_length], tf.float32)
                 start += config.chunk_length

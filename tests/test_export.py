@@ -1,0 +1,134 @@
+"""--mode export: a SavedModel that serves in a fresh process importing only TensorFlow, equal to the run's sampler."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import main as cli
+from common import runs
+from data import video_io
+from dynamic_generator import configs, experiments
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Runs in a fresh interpreter: TensorFlow only, none of this repository's modules reachable.
+SERVE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+sys.path = [p for p in sys.path if p not in ("", {repo!r})]
+model = tf.saved_model.load({export!r})
+out = {{}}
+for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
+    out[f"generate_{{frames}}_{{samples}}_{{seed}}"] = model.generate(
+        tf.constant(frames), tf.constant(samples), tf.constant(seed, tf.int64)).numpy()
+out["burn_in"] = model.generate_after_burn_in(tf.constant(6), tf.constant(2), tf.constant(5, tf.int64),
+                                              tf.constant(3)).numpy()
+state = model.start(tf.constant(2))["state"]
+chunks = []
+for k in range(3):
+    result = model.next_chunk(state, tf.constant(5, tf.int64), tf.constant(k))
+    chunks.append(result["frames"].numpy())
+    state = result["state"]
+out["chunks"] = np.concatenate(chunks, axis=1)
+serving = model.signatures["generate"](num_frames=tf.constant(4), num_samples=tf.constant(1),
+                                       seed=tf.constant(3, tf.int64))
+out["signature"] = list(serving.values())[0].numpy()
+np.savez({result!r}, **out)
+ours = sorted(name for name in sys.modules if name.split(".")[0] in ("common", "data", "dynamic_generator", "main"))
+print(json.dumps(ours))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("export") / "run")
+    experiments.train_texture(dataclasses.replace(configs.TEXTURE_TINY, num_iterations=4), workdir)
+    return workdir
+
+
+def _export(workdir, export_dir, *extra):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.entry(["main.py", "--mode", "export", "--workdir", workdir, "--export_dir", export_dir, *extra])
+        raise SystemExit(0)
+    return exit_info.value.code
+
+
+def test_export_serves_in_a_fresh_process_and_equals_the_run_sampler(trained_run, tmp_path):
+    export_dir = str(tmp_path / "saved")
+    assert _export(trained_run, export_dir) == 0
+    assert json.load(open(os.path.join(export_dir, "assets.extra", "config.json")))["preset"] == "tiny"
+    result = str(tmp_path / "served.npz")
+    completed = subprocess.run([sys.executable, "-c", SERVE.format(repo=REPO, export=export_dir, result=result)],
+                               capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []  # Served without our code.
+    served = np.load(result)
+
+    _, trainer = experiments.restore_trainer(trained_run)
+    for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
+        expected = video_io.to_uint8(trainer.synthesize(samples, frames, seed=seed))
+        got = served[f"generate_{frames}_{samples}_{seed}"]
+        assert got.dtype == np.uint8 and got.shape == (samples, frames, 16, 16, 3)
+        # Same seed semantics (stateless noise from (seed, chunk)) and the same ops: equal to the last bit.
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(served["burn_in"], video_io.to_uint8(trainer.synthesize(2, 6, seed=5, burn_in=3)))
+    # start + next_chunk is the same stream as generate, chunk by chunk.
+    assert np.array_equal(served["chunks"][:, :9], served["generate_9_2_5"])
+    np.testing.assert_array_equal(served["signature"].shape, (1, 4, 16, 16, 3))
+    # Different seeds give different clips.
+    assert not np.array_equal(served["generate_9_2_5"][:, :5], served["generate_5_1_7"].repeat(2, axis=0))
+
+
+def test_exported_weights_equal_the_trained_ones(trained_run, tmp_path):
+    """Regression: the weights are reached through the optimizer; restoring the model alone loads nothing."""
+    export_dir = str(tmp_path / "saved")
+    assert _export(trained_run, export_dir) == 0
+    loaded = tf.saved_model.load(export_dir)
+    reader = tf.train.load_checkpoint(runs.RunDirectory(trained_run).checkpoint_dir)
+    stored = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+    _, trainer = experiments.restore_trainer(trained_run)
+    assert len(loaded.weights) == len(trainer.model.weights) >= 10
+    for variable in loaded.weights:
+        value = variable.numpy()
+        matches = [key for key, array in stored.items()
+                   if "optimizer" in key and array.shape == value.shape and np.array_equal(array, value)]
+        assert matches, f"exported {variable.name} is not a trained weight of the checkpoint"
+    fresh = configs.TEXTURE_TINY
+    from dynamic_generator.train import Trainer
+    initial = Trainer(dataclasses.replace(fresh, num_iterations=4), num_clips=1)
+    assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(initial.model.weights, loaded.weights))
+    np.testing.assert_array_equal(loaded.initial_state.numpy(), stored["latents/initial_state/.ATTRIBUTES/VARIABLE_VALUE"])
+
+
+def test_export_refuses_an_existing_folder_and_leaves_no_partial_export(trained_run, tmp_path, capsys):
+    occupied = tmp_path / "occupied"
+    occupied.mkdir()
+    (occupied / "keep.txt").write_text("mine")
+    assert _export(trained_run, str(occupied)) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert os.listdir(occupied) == ["keep.txt"]
+    assert not [name for name in os.listdir(tmp_path) if ".partial" in name]
+
+
+def test_streamed_sampling_writes_the_same_frames_to_one_mp4(trained_run):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.entry(["main.py", "--mode", "sample", "--workdir", trained_run, "--num_frames", "13", "--num_samples",
+                   "2", "--sample_seed", "4", "--stream"])
+        raise SystemExit(0)
+    assert exit_info.value.code == 0
+    path = os.path.join(trained_run, "samples", "stream_13f_seed4.mp4")
+    decoded = video_io.read_video(path)
+    assert decoded.shape == (13, 16, 34, 3)  # Two 16x16 clips, 2 white pixels apart.
+    assert not [name for name in os.listdir(os.path.dirname(path)) if "partial" in name]
+    _, trainer = experiments.restore_trainer(trained_run)
+    expected = video_io.to_uint8(trainer.synthesize(2, 13, seed=4))
+    # H.264 is lossy (measured 2.1 levels on average here; a grey clip is 31 away).
+    assert np.abs(decoded[:, :, :16].astype(float) - expected[0].astype(float)).mean() < 4
+    assert np.abs(decoded[:, :, 18:].astype(float) - expected[1].astype(float)).mean() < 4
