@@ -8,12 +8,31 @@ import tensorflow as tf
 from common.runs import Checkpointer, Stopwatch, progress_bar
 
 
-def _finite_or_raise(metrics, iteration):
-    bad = {key: value for key, value in metrics.items() if key != "acceptance_rate" and not math.isfinite(value)}
-    if bad:
+def _nonfinite_state(trainer):
+    """Names of the trainer's checkpointed float tensors (weights, optimizer slots, latents) holding NaN or Inf."""
+    bad = []
+    for group, trackable in trainer.trackables().items():
+        variables = [trackable] if isinstance(trackable, tf.Variable) else getattr(trackable, "variables", [])
+        for variable in variables:
+            if tf.as_dtype(variable.dtype).is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable))):
+                bad.append(f"{group}/{variable.name}")
+    return bad
+
+
+def _finite_or_raise(metrics, trainer, iteration, saved_at, run):
+    """The divergence guard: stops before anything non-finite is logged or checkpointed."""
+    problems = [f"{key} = {value}" for key, value in metrics.items()
+                if key != "acceptance_rate" and isinstance(value, float) and not math.isfinite(value)]
+    bad_state = _nonfinite_state(trainer)
+    if bad_state:
+        shown = ", ".join(bad_state[:4]) + (f" and {len(bad_state) - 4} more" if len(bad_state) > 4 else "")
+        problems.append(f"NaN/Inf in {shown}")
+    if problems:
+        kept = (f"the last good checkpoint (iteration {saved_at}) is kept in {run.checkpoint_dir}" if saved_at
+                else "no checkpoint had been written yet")
         raise FloatingPointError(
-            f"training diverged at iteration {iteration}: {bad}. The last good checkpoint is kept; lower "
-            f"--langevin_step_size or --learning_rate and run again with the same --workdir to resume")
+            f"training diverged at iteration {iteration} ({'; '.join(problems)}); stopped without saving it, "
+            f"{kept}. Start a new --workdir with a lower --langevin_step_size or --learning_rate")
 
 
 def run_training(trainer, run, description):
@@ -31,8 +50,11 @@ def run_training(trainer, run, description):
     checkpointer = Checkpointer(run.checkpoint_dir, **trainer.trackables())
     restored = checkpointer.restore_or_initialize()
     start = int(trainer.iteration.numpy())
+    # History and TensorBoard continue from the restored iteration (0 if a killed run never saved): rows and
+    # events of the iterations lost since the checkpoint are dropped, not repeated.
+    run.truncate_history(start)
+    run.truncate_tensorboard(start)
     if restored:
-        run.truncate_history(start)
         print(f"Resuming {run.path} from iteration {start} ({restored}).")
     writer = tf.summary.create_file_writer(run.tensorboard_dir)
     stopwatch = Stopwatch()
@@ -44,7 +66,7 @@ def run_training(trainer, run, description):
             metrics = trainer.train_iteration()
             seconds = stopwatch.stop()
             iteration = int(trainer.iteration.numpy())
-            _finite_or_raise(metrics, iteration)
+            _finite_or_raise(metrics, trainer, iteration, saved_at, run)
             bar.update(1)
             bar.set_postfix(loss=f"{metrics['loss']:.4g}", mse=f"{metrics['recon_mse']:.4f}", refresh=False)
             if iteration % config.log_every == 0 or iteration == config.num_iterations:

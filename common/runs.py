@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -83,12 +84,23 @@ class RunDirectory:
             write_json_atomic(self.config_path, wanted)  # Record extended iteration counts.
             return True
         parent = os.path.dirname(self.path)
-        os.makedirs(parent, exist_ok=True)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as error:
+            raise PermissionError(f"cannot create the folder {parent} for the run ({error.strerror}); choose a "
+                                  f"writable --workdir") from None
         if not os.access(parent, os.W_OK):
             raise PermissionError(f"cannot write run directory under {parent}; choose a writable --workdir")
-        for directory in (self.path, self.checkpoint_dir, self.tensorboard_dir, self.samples_dir):
-            os.makedirs(directory, exist_ok=True)
-        write_json_atomic(self.config_path, config_to_dict(config))
+        created = not os.path.exists(self.path)
+        try:
+            for directory in (self.path, self.checkpoint_dir, self.tensorboard_dir, self.samples_dir):
+                os.makedirs(directory, exist_ok=True)
+            write_json_atomic(self.config_path, config_to_dict(config))
+        except OSError as error:
+            if created:
+                shutil.rmtree(self.path, ignore_errors=True)  # No partial run directory.
+            raise PermissionError(f"cannot create the run directory {self.path} ({error.strerror}); choose a "
+                                  f"writable --workdir") from None
         return False
 
     def sample_path(self, name):
@@ -129,19 +141,75 @@ class RunDirectory:
         os.replace(temporary, self.history_path)
 
 
+    def truncate_tensorboard(self, last_step):
+        """Drops TensorBoard events past `last_step` (and a record cut by a crash), so a resumed run's curves
+        continue from the restored checkpoint instead of doubling back over the iterations that were lost."""
+        if not os.path.isdir(self.tensorboard_dir):
+            return
+        for name in sorted(os.listdir(self.tensorboard_dir)):
+            path = os.path.join(self.tensorboard_dir, name)
+            if not name.startswith("events.out.tfevents") or not os.path.isfile(path):
+                continue
+            kept, dropped = [], False
+            try:
+                for record in tf.data.TFRecordDataset(path):
+                    record = record.numpy()
+                    if tf.compat.v1.Event.FromString(record).step <= last_step:
+                        kept.append(record)
+                    else:
+                        dropped = True
+            except tf.errors.DataLossError:
+                dropped = True  # The last record was cut by a kill: keep the complete ones.
+            if dropped:
+                temporary = path + ".tmp"
+                with tf.io.TFRecordWriter(temporary) as writer:
+                    for record in kept:
+                        writer.write(record)
+                os.replace(temporary, path)
+
+
 class Checkpointer:
-    """`tf.train.CheckpointManager` with restore-or-initialise; TF writes the state file last, atomically."""
+    """`tf.train.CheckpointManager` with restore-or-initialise that falls back to older complete checkpoints.
+
+    Atomicity: TF writes a checkpoint's data and index files first (through a `<prefix>_temp` folder), and only
+    then rewrites the `checkpoint` state file that lists the checkpoints, by write-to-temporary-and-rename. A
+    process killed during a save therefore leaves the state file naming the previous checkpoints only, and the
+    half-written files (a `<prefix>_temp` folder) are ignored and removed at the next restore. If a listed checkpoint
+    cannot be read anyway (a damaged disk, a file removed by hand), restoring falls back to the one before.
+    """
 
     def __init__(self, directory, max_to_keep=3, **trackables):
+        self.directory = directory
         self.checkpoint = tf.train.Checkpoint(**trackables)
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
 
+    def remove_unfinished(self):
+        """Deletes the `<prefix>_temp` folders of saves killed half-way (TF leaves them behind)."""
+        if os.path.isdir(self.directory):
+            for name in os.listdir(self.directory):
+                path = os.path.join(self.directory, name)
+                if name.endswith("_temp") and os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+
     def restore_or_initialize(self):
-        """Restores the latest checkpoint if there is one; returns its path or None."""
-        latest = self.manager.latest_checkpoint
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-        return latest
+        """Restores the newest readable checkpoint if there is one; returns its path or None."""
+        self.remove_unfinished()
+        candidates = list(reversed(self.manager.checkpoints))  # Newest first.
+        failures = []
+        for path in candidates:
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except Exception as error:  # noqa: BLE001 (OpError, IndexError "read less bytes", mismatches...)
+                failures.append(f"{os.path.basename(path)}: {' '.join(str(error).split())[:200]}")
+                continue
+            if failures:
+                print(f"warning: skipped unreadable checkpoints ({'; '.join(failures)}); restored {path}",
+                      file=sys.stderr)
+            return path
+        if candidates:
+            raise ValueError(f"no checkpoint in {self.directory} can be restored ({'; '.join(failures)}); "
+                             f"remove the run directory to start again, or choose another --workdir")
+        return None
 
     def save(self, step):
         return self.manager.save(checkpoint_number=int(step))
