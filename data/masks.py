@@ -96,7 +96,11 @@ def read_occlusion(path):
             raise ValueError(f"mask {path}: `masks` has shape {occlusion.shape}, expected [height, width, frames(, 3)]")
         occlusion = np.moveaxis(occlusion, 2, 0)  # [height, width, frames, c] -> [frames, height, width, c].
     elif lower.endswith(".npy"):
-        occlusion = np.load(path, allow_pickle=False)
+        try:
+            occlusion = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise ValueError(f"cannot read mask {path} ({error}); save the mask with numpy.save as a uint8 or "
+                             f"bool array [frames, height, width(, channels)], 1 = occluded") from None
         if occlusion.ndim not in (3, 4):
             raise ValueError(f"mask {path} has shape {occlusion.shape}, expected [frames, height, width(, channels)]")
     elif os.path.isdir(path):
@@ -115,9 +119,25 @@ def read_occlusion(path):
     else:
         raise ValueError(f"--mask {path}: not a mask file; give a .mat (authors' format), .npy, a folder of mask "
                          f"images or a mask video (white = occluded)")
+    _check_binary(occlusion, path)
     if occlusion.ndim == 3:
         occlusion = occlusion[..., None]
     return occlusion != 0
+
+
+def _check_binary(occlusion, path):
+    """A stored mask must be numbers (bool, integers, or floats that are exactly 0 or 1)."""
+    if occlusion.dtype.kind not in "biuf":
+        raise ValueError(f"mask {path} has dtype {occlusion.dtype}, not numbers; save it as a uint8 or bool array "
+                         f"with 1 = occluded")
+    if occlusion.dtype.kind == "f":
+        other = occlusion[(occlusion != 0) & (occlusion != 1)]
+        if other.size:
+            raise ValueError(f"mask {path} (dtype {occlusion.dtype}) holds values other than 0 and 1, e.g. "
+                             f"{other.flat[0]}; save a binary mask, 0 = visible and 1 = occluded, e.g. as uint8")
+    if occlusion.size == 0:
+        raise ValueError(f"mask {path} is empty (shape {occlusion.shape}); it needs at least as many frames as "
+                         f"the clip")
 
 
 def resize_nearest(occlusion, image_size):

@@ -75,14 +75,16 @@ def read_video(path, num_frames=None, image_size=None):
                     break
     except (av.error.FFmpegError, UnicodeDecodeError, IndexError) as error:
         if not frames:
-            raise ValueError(f"cannot decode video {path}: {error}. Is it a video file PyAV/FFmpeg can read?") from None
+            raise ValueError(f"cannot decode video {path} ({error}); give a video file FFmpeg can decode "
+                             f"(avi, mp4, ...) or a folder of frame images") from None
         # A truncated file: keep what decoded, and let the frame count check below decide.
     if not frames:
-        raise ValueError(f"video {path} decoded to zero frames; it is empty or not a video")
+        raise ValueError(f"video {path} decoded to zero frames; it is empty or not a video: give a video file "
+                         f"with frames, or a folder of frame images")
     if num_frames is not None and len(frames) < num_frames:
         raise ValueError(
-            f"video {path} has {len(frames)} frames but {num_frames} were asked for; "
-            f"pass --num_frames {len(frames)} or less, or a longer clip")
+            f"video {path} has {len(frames)} frames (or is cut short) but {num_frames} were asked for; "
+            f"pass --num_frames {len(frames)} or less (a multiple of --chunk_length), or a longer clip")
     return np.stack(frames)
 
 
@@ -113,12 +115,14 @@ def read_frame_folder(path, num_frames=None, image_size=None):
 def read_image(path, image_size=None):
     """Reads one image file as uint8 [height, width, 3]."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"image not found: {path}")
+        raise FileNotFoundError(f"image not found: {path}; check the path, or give an image file "
+                                f"({', '.join(IMAGE_EXTENSIONS)})")
     if not path.lower().endswith(IMAGE_EXTENSIONS):
-        raise ValueError(f"{path} is not a supported image file ({', '.join(IMAGE_EXTENSIONS)})")
+        raise ValueError(f"{path} is not a supported image file; give one of {', '.join(IMAGE_EXTENSIONS)} "
+                         f"(for a video, take one of its frames)")
     try:
         with Image.open(path) as image:
             frame = np.asarray(image.convert("RGB"))
     except OSError as error:
-        raise ValueError(f"cannot read image {path}: {error}") from None
+        raise ValueError(f"cannot read image {path} ({error}); give an image file PIL can open") from None
     return resize_frame(frame, image_size) if image_size else frame
