@@ -34,10 +34,11 @@ def check_export_dir(export_dir):
     return path
 
 
-def save_atomically(module, export_dir, signatures, config_dict):
-    """tf.saved_model.save into `<export_dir>.partial`, then renames it to `export_dir`.
+def save_atomically(module, export_dir, signatures, config_dict, extra_files=()):
+    """tf.saved_model.save into `<export_dir>.partial<pid>`, then renames it to `export_dir`.
 
-    The run's config goes to `assets.extra/config.json` (SavedModel's folder for files the loader ignores).
+    The run's config goes to `assets.extra/config.json` (SavedModel's folder for files the loader ignores), with
+    copies of `extra_files`.
     """
     temporary = f"{export_dir}.partial{os.getpid()}"
     shutil.rmtree(temporary, ignore_errors=True)
@@ -46,6 +47,8 @@ def save_atomically(module, export_dir, signatures, config_dict):
         os.makedirs(os.path.join(temporary, "assets.extra"), exist_ok=True)
         with open(os.path.join(temporary, "assets.extra", "config.json"), "w") as handle:
             json.dump(config_dict, handle, indent=2, sort_keys=True)
+        for path in extra_files:
+            shutil.copy(path, os.path.join(temporary, "assets.extra", os.path.basename(path)))
         if os.path.isdir(export_dir):
             os.rmdir(export_dir)  # Empty (checked before): replaced by the finished export.
         os.replace(temporary, export_dir)
@@ -62,10 +65,11 @@ def export_run(experiment, workdir, export_dir):
     run = runs.RunDirectory(workdir)
     stored = run.read_config_dict()
     if experiment.export is None:
-        raise ValueError(f"runs of --experiment {experiment.name} cannot be exported (yet); export a texture, "
-                         f"recover or inpaint run")
+        raise ValueError(f"runs of --experiment {experiment.name} cannot be exported; see the README, \"Export\", "
+                         f"for the experiments that can")
     path = check_export_dir(export_dir)
     module, signatures = experiment.export(run, stored)
-    save_atomically(module, path, signatures, stored)
+    clips = os.path.join(run.path, "clips.json")  # Names of the clips of a many-clip run, in row order.
+    save_atomically(module, path, signatures, stored, [clips] if os.path.isfile(clips) else [])
     print(f"wrote SavedModel {path} with signatures {sorted(signatures)}")
     return path

@@ -12,7 +12,7 @@ from common import fooling_rate, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
 from dynamic_generator import baselines, configs
-from dynamic_generator.export import export_texture
+from dynamic_generator.export import export_action, export_animate, export_texture
 from dynamic_generator.train import AnimationTrainer, Trainer
 
 
@@ -1130,9 +1130,9 @@ EXPERIMENTS = {
                           export=export_texture),
     "action": Experiment("action", configs.TextureConfig, configs.PRESETS["action"],
                          {"train": _train_action_mode, "sample": _sample_action_mode, "infer": _infer_action_mode,
-                          "interpolate": _interpolate_mode}),
+                          "interpolate": _interpolate_mode}, export=export_action),
     "animate": Experiment("animate", configs.TextureConfig, configs.PRESETS["animate"],
-                          {"train": _train_animate_mode, "animate": _animate_mode}),
+                          {"train": _train_animate_mode, "animate": _animate_mode}, export=export_animate),
     # Figure 4 on a trained action run (`--workdir`); no preset: everything comes from the run.
     "interpolate": Experiment("interpolate", configs.TextureConfig, {}, {"train": _interpolate_mode}),
 }

@@ -132,3 +132,56 @@ def test_streamed_sampling_writes_the_same_frames_to_one_mp4(trained_run):
     # H.264 is lossy (measured 2.1 levels on average here; a grey clip is 31 away).
     assert np.abs(decoded[:, :, :16].astype(float) - expected[0].astype(float)).mean() < 4
     assert np.abs(decoded[:, :, 18:].astype(float) - expected[1].astype(float)).mean() < 4
+
+
+SERVE_OTHERS = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+sys.path = [p for p in sys.path if p not in ("", {repo!r})]
+action = tf.saved_model.load({action!r})
+appearance = action.appearances.numpy()[:3]
+motion = action.motions.numpy()[:3]
+out = {{"action": action.generate(tf.constant(7), tf.constant(2, tf.int64), tf.constant(appearance),
+                                  tf.constant(motion)).numpy(), "appearance": appearance, "motion": motion}}
+animate = tf.saved_model.load({animate!r})
+out["animate"] = animate.animate(tf.constant(np.load({images!r})), tf.constant(6), tf.constant(3, tf.int64)).numpy()
+np.savez({result!r}, **out)
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("common", "data", "dynamic_generator"))))
+"""
+
+
+def test_action_and_animate_exports_equal_their_runs_samplers(tmp_path):
+    runs_dir = {}
+    for experiment in ("action", "animate"):
+        runs_dir[experiment] = str(tmp_path / experiment)
+        with pytest.raises(SystemExit) as exit_info:
+            cli.entry(["main.py", "--experiment", experiment, "--preset", "tiny", "--iterations", "2", "--workdir",
+                       runs_dir[experiment]])
+            raise SystemExit(0)
+        assert exit_info.value.code == 0
+        assert _export(runs_dir[experiment], str(tmp_path / f"{experiment}_saved")) == 0
+    assert os.path.isfile(tmp_path / "action_saved" / "assets.extra" / "clips.json")
+    images = (np.arange(2 * 16 * 16 * 3) % 251).reshape(2, 16, 16, 3).astype(np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    result = str(tmp_path / "served.npz")
+    completed = subprocess.run(
+        [sys.executable, "-c", SERVE_OTHERS.format(repo=REPO, action=str(tmp_path / "action_saved"),
+                                                  animate=str(tmp_path / "animate_saved"),
+                                                  images=str(tmp_path / "images.npy"), result=result)],
+        capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
+    served = np.load(result)
+
+    _, trainer = experiments.restore_trainer(runs_dir["action"])
+    expected = trainer.synthesize(3, 7, seed=2, random_initial_state=True, appearance=served["appearance"],
+                                  motion=served["motion"], num_groups=1)
+    np.testing.assert_array_equal(served["action"], video_io.to_uint8(expected))
+    np.testing.assert_array_equal(served["appearance"], trainer.latents.appearance.numpy()[:3])
+
+    _, trainer = experiments.restore_trainer(runs_dir["animate"])
+    reference = np.load(os.path.join(runs_dir["animate"], experiments.REFERENCE_FILE))
+    expected = trainer.animate(video_io.normalize_frames(images), 6, 1, 3, reference)[:, 0]
+    assert served["animate"].shape == (2, 6, 16, 16, 3)
+    np.testing.assert_array_equal(served["animate"], video_io.to_uint8(expected))
