@@ -1093,6 +1093,9 @@ def _train_action_mode(config, workdir, options):
 
 
 def _sample_action_mode(config, workdir, options):
+    if options.get("stream"):
+        raise ValueError("--stream is for texture, recover and inpaint runs; an action run's --mode sample writes "
+                         "the Figure-3 layout: drop --stream")
     return sample_action(workdir, options["num_frames"], options["sample_seed"])
 
 

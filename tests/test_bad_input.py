@@ -237,6 +237,8 @@ CASES = [
     ("stream-zero-frames", SAMPLE + ["--stream", "--num_frames", "0"], ["must be positive", "got 0"]),
     ("action-sample-zero-frames", ["--mode", "sample", "--workdir", "{ACTION_RUN}", "--num_frames", "0"],
      ["--num_frames must be positive", "got 0"]),
+    ("action-stream", ["--mode", "sample", "--workdir", "{ACTION_RUN}", "--stream"],
+     ["--stream is for texture", "drop --stream"]),
     ("action-zero-batch", ACTION + ["--batch_size", "-1"], ["--batch_size", "-1"]),
     ("animate-zero-frames", ANIMATE_MODE + ["--image", "{V}/frame.png", "--num_frames", "0"],
      ["must be positive", "got 0"]),
