@@ -88,16 +88,16 @@ def run_training(trainer, run, description):
                 with writer.as_default(step=iteration):
                     for name, image in trainer.summary_images().items():
                         tf.summary.image(name, np.asarray(image)[None])
-            if iteration % config.checkpoint_every == 0 or iteration == config.num_iterations:
+            if saves:
+                writer.flush()  # Events first: a checkpoint on disk implies its TensorBoard history is too.
                 checkpointer.save(iteration)
                 saved_at = iteration
-                writer.flush()
     except KeyboardInterrupt:
         iteration = int(trainer.iteration.numpy())
+        writer.flush()
         if iteration > saved_at and not _nonfinite_state(trainer):  # Never save a diverged state.
             checkpointer.save(iteration)
         bar.close()
-        writer.flush()
         print(f"\nInterrupted at iteration {iteration}; checkpoint saved. Run the same command to resume.")
         raise
     bar.close()
