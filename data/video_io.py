@@ -83,8 +83,9 @@ def read_video(path, num_frames=None, image_size=None):
                          f"with frames, or a folder of frame images")
     if num_frames is not None and len(frames) < num_frames:
         raise ValueError(
-            f"video {path} has {len(frames)} frames (or is cut short) but {num_frames} were asked for; "
-            f"pass --num_frames {len(frames)} or less (a multiple of --chunk_length), or a longer clip")
+            f"video {path} has {len(frames)} frames but {num_frames} were asked for; pass --num_frames "
+            f"{len(frames)} or less (a multiple of --chunk_length), or a longer clip (or a complete copy, if the file "
+            f"was cut short)")
     return np.stack(frames)
 
 
