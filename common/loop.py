@@ -95,11 +95,15 @@ def run_training(trainer, run, description):
     except KeyboardInterrupt:
         iteration = int(trainer.iteration.numpy())
         writer.flush()
-        if iteration > saved_at and not _nonfinite_state(trainer):  # Never save a diverged state.
+        saved = iteration > saved_at and not _nonfinite_state(trainer)  # Never save a diverged state.
+        if saved:
             checkpointer.save(iteration)
         bar.close()
-        print(f"\nInterrupted at iteration {iteration}; checkpoint saved. Run the same command to resume.")
+        print(f"\nInterrupted at iteration {iteration}; "
+              f"{'checkpoint saved' if saved else f'the checkpoint of iteration {saved_at} is kept'}. "
+              f"Run the same command to resume.")
         raise
-    bar.close()
+    finally:
+        bar.close()  # Also when diverged: no progress bar printed after the error line.
     writer.flush()
     return {"iterations": int(trainer.iteration.numpy()), "seconds_per_iteration": stopwatch.seconds_per_iteration()}
