@@ -86,7 +86,7 @@ def middle_frames_mask(num_frames, image_size, rng, count=8):
 
 def frame_blocks_mask(num_frames, image_size, rng, num_blocks=3, length=3):
     """Table 1: `num_blocks` blocks of `length` consecutive frames at random, non-overlapping (not touching) places."""
-    if num_blocks * (length + 1) > num_frames:
+    if num_blocks * (length + 1) - 1 > num_frames:
         raise ValueError(f"{num_blocks} blocks of {length} frames do not fit in {num_frames} frames")
     # Choose gaps: num_blocks blocks and num_blocks - 1 separating frames, the free frames spread at random.
     free = num_frames - num_blocks * length - (num_blocks - 1)
