@@ -40,7 +40,7 @@ class SpatialTemporalGenerator(keras.Model):
 
     3D transposed convolutions; every layer but the last is followed by batch normalisation (statistics of the
     current batch, learnable centre, as the authors' `tf.contrib` batch_norm in training mode) and ReLU, the last
-    by tanh. Weights start at N(0, 0.02²) (DCGAN convention of the authors' ABP code), biases at zero.
+    by tanh. Weights start at N(0, 0.02²) (the DCGAN convention; the paper does not give one), biases at zero.
     """
 
     def __init__(self, model, filters, first_kernel_time=1, init_std=0.02, **kwargs):
