@@ -122,12 +122,12 @@ class STConfig:
 RECOVER_PAPER = STConfig()
 
 # 2-core CPU: 32x32 frames, segments of 16 frames (four stride-2 layers become three; the first kernel stays 4x4x2),
-# filters {128, 64, 64, 32, 3}, at most 5 segments per clip (4 train, 1 test), 30 iterations, lr 0.001 and
+# filters {128, 64, 64, 32, 3}, at most 5 segments per clip (4 train, 1 test), 20 iterations, lr 0.001 and
 # 100 test-time Langevin steps; the update rules (δ, l, σ, β1, LI-ABP's 10 steps) are the paper's.
 RECOVER_QUICK = dataclasses.replace(
     RECOVER_PAPER, preset="quick", image_size=32, num_frames=16, max_segments=5,
-    generator_filters=(128, 64, 64, 32, 3), num_iterations=30, learning_rate=0.001, recovery_langevin_steps=100,
-    log_every=5, sample_every=15, checkpoint_every=10)
+    generator_filters=(128, 64, 64, 32, 3), num_iterations=20, learning_rate=0.001, recovery_langevin_steps=100,
+    log_every=5, sample_every=10, checkpoint_every=10)
 
 # For tests: 8x8 frames, 4-frame segments, tiny filters, 2 iterations.
 RECOVER_TINY = dataclasses.replace(
@@ -143,10 +143,10 @@ INTERPOLATE_PAPER = dataclasses.replace(
     RECOVER_PAPER, experiment="st_interpolate", num_frames=64, max_segments=1, model=2, latent_grid=(4, 1, 1),
     latent_channels=20, generator_filters=(512, 64, 256, 128, 64, 3), first_kernel_time=1, stage="train",
     mask_type="middle_frames")
-# 32x32, 32 frames (T0 = 4; filters {128, 64, 64, 32, 3}: three stride-2 layers), 30 iterations at lr 0.001.
+# 32x32, 32 frames (T0 = 4; filters {128, 64, 64, 32, 3}: three stride-2 layers), 20 iterations at lr 0.001.
 INTERPOLATE_QUICK = dataclasses.replace(
     INTERPOLATE_PAPER, preset="quick", image_size=32, num_frames=32, generator_filters=(128, 64, 64, 32, 3),
-    num_iterations=30, learning_rate=0.001, log_every=5, sample_every=15, checkpoint_every=10)
+    num_iterations=20, learning_rate=0.001, log_every=5, sample_every=10, checkpoint_every=10)
 INTERPOLATE_TINY = dataclasses.replace(
     RECOVER_TINY, experiment="st_interpolate", num_frames=16, max_segments=1, model=2, latent_grid=(8, 1, 1),
     first_kernel_time=1, stage="train", mask_type="middle_frames")
