@@ -217,6 +217,20 @@ def table_clips(shared=SHARED_VIDEO):
     return found + list(TABLE_SYNTHETIC)
 
 
+def selected_clips(names):
+    """The table clips named in `names` (comma-separated, e.g. `fountain,synthetic_fire`; None or empty = all)."""
+    clips = table_clips()
+    if not names:
+        return clips
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    known = {name: data for name, data in clips}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ValueError(f"--data {names}: in --mode table, --data picks table clips by name; {unknown} is not one "
+                         f"of {sorted(known)}")
+    return [(name, known[name]) for name in wanted]
+
+
 def _finished(run, config):
     """Metrics of a finished run of exactly this config in `run`, or None."""
     if not run.exists() or not run.read_metrics():
@@ -333,8 +347,10 @@ EXPERIMENTS = {
                                variant=configs.model_variant),
     "st_interpolate": Experiment("st_interpolate", configs.STConfig, configs.PRESETS["st_interpolate"],
                                  {"train": lambda config, workdir, options: run_interpolation(config, workdir),
-                                  "table": lambda config, workdir, options: interpolation_table(config, workdir)}),
+                                  "table": lambda config, workdir, options: interpolation_table(
+                                      config, workdir, selected_clips(options.get("data")))}),
     "st_recover": Experiment("st_recover", configs.STConfig, configs.PRESETS["st_recover"],
                              {"train": lambda config, workdir, options: run_recovery(config, workdir),
-                              "table": lambda config, workdir, options: recovery_table(config, workdir)}),
+                              "table": lambda config, workdir, options: recovery_table(
+                                  config, workdir, selected_clips(options.get("data")))}),
 }

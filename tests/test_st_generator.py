@@ -217,3 +217,10 @@ def test_shared_clips_have_several_32_frame_segments(shared_video):
     for name, path in experiments.TABLE_CLIPS:
         clip, segments = sources.load_segments(os.path.join(shared_video, path), 32, 8)[0]
         assert len(segments) >= 7, name
+
+
+def test_table_clips_are_picked_by_name():
+    assert [name for name, _ in experiments.selected_clips("synthetic_fire")] == ["synthetic_fire"]
+    assert experiments.selected_clips(None)[-1] == ("synthetic_fire", "synthetic:fire")
+    with pytest.raises(ValueError, match="not one of"):
+        experiments.selected_clips("smoke")
