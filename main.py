@@ -9,12 +9,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter 
 from absl import app, flags, logging  # noqa: E402
 
 from dynamic_generator import configs as dg_configs  # noqa: E402
+from st_generator import configs as st_configs  # noqa: E402
 
 # Modes that train (and so take a preset); every other mode works on the trained run in --workdir.
 TRAIN_MODES = ("train", "table")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture (see README).")
+flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture, recover, st_recover (see README).")
 flags.DEFINE_string("preset", "quick", "Configuration preset: `paper` (faithful) or `quick` (minutes on a CPU).")
 flags.DEFINE_string("mode", "train", "`train` (starts, or resumes the run in --workdir), `sample`, ... (per experiment).")
 flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experiment>/<data>_<preset>.")
@@ -48,12 +49,14 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
                      "residual's singular values.")
 OPTION_FLAGS += ("lds_state_dim", "lds_noise_dim")
 
-# Every config field is a flag (default: the preset's value). In --mode sample, --num_frames is the length to
-# synthesise instead.
+# Every config field of both models is a flag (default: the preset's value); a field both config classes have is one
+# flag. In --mode sample, --num_frames is the length to synthesise instead.
 _NOT_FLAGS = ("experiment", "preset")
-for _field in dataclasses.fields(dg_configs.TextureConfig):
-    if _field.name in _NOT_FLAGS:
+_FIELDS = {}
+for _field in dataclasses.fields(dg_configs.TextureConfig) + dataclasses.fields(st_configs.STConfig):
+    if _field.name in _NOT_FLAGS or _field.name in _FIELDS:
         continue
+    _FIELDS[_field.name] = _field
     _help = f"Override the preset's `{_field.name}`."
     if _field.type is bool:
         flags.DEFINE_bool(_field.name, None, _help)
@@ -75,6 +78,9 @@ def resolved_config(experiment, stored=None):
             raise ValueError(f"unknown preset {FLAGS.preset!r} for {experiment.name}; "
                              f"choose one of {sorted(experiment.presets)}")
         config = experiment.presets[FLAGS.preset]
+        variant = getattr(experiment, "variant", None)
+        if variant is not None and FLAGS["model"].value is not None:
+            config = variant(config, FLAGS["model"].value)  # e.g. st_synthesis --model 1: Model-1's preset.
     else:
         config = stored
     overrides = {}
@@ -88,7 +94,8 @@ def resolved_config(experiment, stored=None):
             except ValueError:
                 raise ValueError(f"--{field.name} takes comma-separated integers, got {','.join(value)}") from None
         overrides[field.name] = value
-    if "image_size" in overrides and not {"emission_filters", "emission_kernels", "emission_strides"} & set(overrides):
+    if ("image_size" in overrides and hasattr(config, "emission_filters")
+            and not {"emission_filters", "emission_kernels", "emission_strides"} & set(overrides)):
         config = dg_configs.with_image_size(config, overrides["image_size"])
     return dataclasses.replace(config, **overrides).validate()
 
@@ -122,8 +129,10 @@ def make_deterministic(seed):
 
 def run(argv):
     from common import runs  # Imports TensorFlow: after flag parsing, so --help is fast.
-    from dynamic_generator.experiments import EXPERIMENTS
+    from dynamic_generator.experiments import EXPERIMENTS as DG_EXPERIMENTS
+    from st_generator.experiments import EXPERIMENTS as ST_EXPERIMENTS
 
+    EXPERIMENTS = {**DG_EXPERIMENTS, **ST_EXPERIMENTS}
     name = FLAGS.experiment
     stored_name = _stored_experiment(FLAGS.workdir)
     if FLAGS.mode not in TRAIN_MODES and stored_name and not FLAGS["experiment"].present:

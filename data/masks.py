@@ -12,7 +12,8 @@ from PIL import Image
 
 from data.video_io import IMAGE_EXTENSIONS, is_video_file, read_video
 
-MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")
+MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block", "m50", "p20", "b35", "b25", "middle_frames",
+              "frame_blocks")
 
 # AAAI'19 §4.3: one 60x60 occluded square per frame on 150x150 frames; scaled with the frame side.
 REGION_SIDE_AT_150 = 60
@@ -53,8 +54,56 @@ def block_mask(num_frames, image_size, rng, side_fraction=0.4, duration_fraction
     return visible
 
 
+# WACV'19 §4.2 masks, defined on 64x64 frames and 32-frame segments and scaled with the frame side and length.
+PAPER_SIDE, PAPER_SEGMENT = 64, 32
+
+
+def patch_mask(num_frames, image_size, rng, side_at_64=20):
+    """P20: one 20x20 patch per frame at a random place (on 64x64 frames; scaled with the frame side)."""
+    side = max(1, int(round(side_at_64 * image_size / PAPER_SIDE)))
+    visible = np.ones((num_frames, image_size, image_size, 3), np.float32)
+    for frame in range(num_frames):
+        top, left = rng.integers(0, image_size - side + 1, size=2)
+        visible[frame, top:top + side, left:left + side] = 0.0
+    return visible
+
+
+def paper_block_mask(num_frames, image_size, rng, side_at_64=35, duration_at_32=20):
+    """B35 (35x35x20, test time) / B25 (25x25x15, training time): one spatio-temporal block at a random place,
+    defined on 64x64x32 segments and scaled with the frame side and the segment length."""
+    return block_mask(num_frames, image_size, rng, side_fraction=side_at_64 / PAPER_SIDE,
+                      duration_fraction=duration_at_32 / PAPER_SEGMENT)
+
+
+def middle_frames_mask(num_frames, image_size, rng, count=8):
+    """Table 1: `count` consecutive frames occluded in the middle of the clip (8 in the paper)."""
+    count = min(count, num_frames - 1)
+    start = (num_frames - count) // 2
+    visible = np.ones((num_frames, image_size, image_size, 3), np.float32)
+    visible[start:start + count] = 0.0
+    return visible
+
+
+def frame_blocks_mask(num_frames, image_size, rng, num_blocks=3, length=3):
+    """Table 1: `num_blocks` blocks of `length` consecutive frames at random, non-overlapping (not touching) places."""
+    if num_blocks * (length + 1) - 1 > num_frames:
+        raise ValueError(f"{num_blocks} blocks of {length} frames do not fit in {num_frames} frames")
+    # Choose gaps: num_blocks blocks and num_blocks - 1 separating frames, the free frames spread at random.
+    free = num_frames - num_blocks * length - (num_blocks - 1)
+    cuts = np.sort(rng.integers(0, free + 1, size=num_blocks))
+    visible = np.ones((num_frames, image_size, image_size, 3), np.float32)
+    for index, cut in enumerate(cuts):
+        start = int(cut) + index * (length + 1)
+        visible[start:start + length] = 0.0
+    return visible
+
+
 GENERATORS = {"region": region_mask, "missing_frames": missing_frames_mask, "salt_pepper": salt_pepper_mask,
-              "block": block_mask}
+              "block": block_mask,
+              # WACV'19 §4.2: M0.5 (half of the pixels of every frame), P20, B35, B25; Table 1's frame masks.
+              "m50": salt_pepper_mask, "p20": patch_mask, "b35": paper_block_mask,
+              "b25": lambda frames, size, rng: paper_block_mask(frames, size, rng, 25, 15),
+              "middle_frames": middle_frames_mask, "frame_blocks": frame_blocks_mask}
 
 
 def generate_mask(mask_type, num_frames, image_size, seed=0):

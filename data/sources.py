@@ -78,3 +78,39 @@ def data_name(spec):
     if spec.startswith(SYNTHETIC_PREFIX):
         return "synthetic_" + spec[len(SYNTHETIC_PREFIX):]
     return _clip_name(spec)
+
+
+def load_segments(spec, segment_length, image_size, max_segments=0, seed=0, synthetic_segments=8):
+    """Cuts the clips `spec` names into consecutive segments of `segment_length` frames (WACV'19 §4.2).
+
+    Args:
+      spec: as for `load_clips`; a synthetic texture is generated long enough for `max_segments` segments
+        (`synthetic_segments` when `max_segments` is 0).
+      segment_length: frames per segment.
+      image_size: side of the square frames.
+      max_segments: at most this many segments per clip, from its start (0 = every whole segment).
+      seed: seed of the synthetic textures.
+
+    Returns:
+      list of (Clip, float32 [segments, segment_length, size, size, 3] in [-1, 1]), one per clip.
+    """
+    if spec.startswith(SYNTHETIC_PREFIX):
+        count = max_segments or synthetic_segments
+        clip = load_clips(spec, count * segment_length, image_size, seed)[0]
+        return [(clip, clip.frames.reshape(count, segment_length, *clip.frames.shape[1:]))]
+    result = []
+    for clip in load_clips(spec, segment_length, image_size, seed):  # Checks the path and finds the clips.
+        if os.path.isfile(clip.source):
+            frames = read_video(clip.source, None, image_size)
+        else:
+            frames = read_frame_folder(clip.source, None, image_size)
+        count = len(frames) // segment_length
+        if max_segments:
+            count = min(count, max_segments)
+        if count < 1:
+            raise ValueError(f"--data {clip.source} has {len(frames)} frames, fewer than one segment of "
+                             f"{segment_length}; choose a longer clip or a smaller --num_frames")
+        frames = normalize_frames(frames[:count * segment_length])
+        result.append((Clip(clip.name, frames, clip.source),
+                       frames.reshape(count, segment_length, *frames.shape[1:])))
+    return result

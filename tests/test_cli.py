@@ -45,3 +45,16 @@ def test_train_then_sample_from_the_command_line(tmp_path):
     assert result.returncode == 2 and "another configuration" in result.stderr
     result = _main("--workdir", workdir, "--iterations", "4")
     assert result.returncode == 0 and "after 4 iterations" in result.stdout, result.stderr
+
+
+def test_spatial_temporal_experiments_from_the_command_line(tmp_path):
+    workdir = str(tmp_path / "st")
+    result = _main("--experiment", "st_synthesis", "--model", "1", "--preset", "tiny", "--workdir", workdir)
+    assert result.returncode == 0, result.stderr
+    assert "Model-1" in result.stdout and os.path.isfile(os.path.join(workdir, "samples", "synthesised.gif"))
+    # A field of both config classes (--num_frames) is one flag; a bad value names the fix.
+    result = _main("--experiment", "st_recover", "--preset", "tiny", "--num_frames", "6", "--workdir",
+                   str(tmp_path / "bad"))
+    assert result.returncode == 2 and "--num_frames is 6" in result.stderr, result.stderr
+    result = _main("--experiment", "st_recover", "--preset", "tiny", "--init", "vae", "--workdir", str(tmp_path / "x"))
+    assert result.returncode == 2 and "--init must be one of" in result.stderr, result.stderr

@@ -1,0 +1,194 @@
+"""Paper presets of the spatial-temporal generator (WACV'19), as frozen dataclasses; variants derive by `replace`."""
+
+import dataclasses
+
+from st_generator.models import MODEL_KINDS, output_shape
+
+INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
+STAGES = ("test", "train")  # Tables 2-3: occlusions at test time (frozen model) or in the training data.
+# Masks of data/masks.py the experiments use (§4.2): M0.5, P20, B35 (test), B25 (train); Table 1's frame masks.
+ST_MASK_TYPES = ("m50", "p20", "b35", "b25", "middle_frames", "frame_blocks")
+
+
+@dataclasses.dataclass(frozen=True)
+class STConfig:
+    """WACV'19 Model-3 recovery (§4.2, Tables 2-3; the `paper` preset of `st_recover`).
+
+    Segments of 32 frames at 64x64, train/test split 4:1; latent 1x1x1 x 100; generator {512, 384, 256, 128, 64, 3}
+    (4x4x2 valid, 7x7x7, then 4x4x4 stride 2), BN + ReLU, tanh; ABP: l = 20 Langevin steps of δ = 0.1, σ = 0.5,
+    Adam lr 0.0002, β1 0.5, 500 iterations, warm-started chains; LI-ABP: chains start from f_V(I) and run 10 steps;
+    recovery at test time with the frozen model: 200 steps of δ = 0.05 on the visible pixels.
+    """
+    experiment: str = "st_recover"
+    preset: str = "paper"
+    data: str = "synthetic:fire"
+    seed: int = 1
+
+    # Data: segments of `num_frames` frames cut one after another from the clip; `max_segments` (0 = all).
+    image_size: int = 64
+    num_frames: int = 32
+    max_segments: int = 0
+    test_fraction: float = 0.2  # 4:1 train/test split (the last fifth of the segments is the test set).
+
+    # Generator (models.layer_specs): Model-1/2/3, latent grid (t, h, w) x channels, filters per layer.
+    model: int = 3
+    latent_grid: tuple = (1, 1, 1)
+    latent_channels: int = 100
+    generator_filters: tuple = (512, 384, 256, 128, 64, 3)
+    first_kernel_time: int = 2
+    init_std: float = 0.02
+
+    # ABP (Algorithm 1): Langevin on Z (Eq. 4), then Adam on W (Eq. 5).
+    sigma: float = 0.5
+    langevin_step_size: float = 0.1
+    num_langevin_steps: int = 20
+    learning_rate: float = 0.0002
+    adam_beta1: float = 0.5
+    num_iterations: int = 500
+    batch_size: int = 0  # Segments per learning step (0 = all); one iteration sweeps every segment once.
+
+    # LI-ABP (§3.3) and recovery (§3.4, §4.2).
+    init: str = "abp"
+    li_langevin_steps: int = 10
+    stage: str = "test"
+    mask_type: str = "m50"  # Training-time mask (stage train) or the Table-1 mask.
+    test_masks: str = "m50,p20,b35"  # Test-time masks (stage test), comma-separated.
+    recovery_langevin_steps: int = 200
+    recovery_step_size: float = 0.05
+
+    # Synthesis (st_synthesis): the latent grid for new clips (empty = the training grid; Model-1 larger and
+    # longer, Model-2 twice as long).
+    synthesis_grid: tuple = ()
+
+    # Run bookkeeping.
+    log_every: int = 10
+    sample_every: int = 100
+    checkpoint_every: int = 50
+    num_output_samples: int = 2
+
+    def validate(self):
+        """Raises ValueError with a sentence a user understands when the config cannot run."""
+        for name in ("image_size", "num_frames", "latent_channels", "first_kernel_time", "num_langevin_steps",
+                     "num_iterations", "li_langevin_steps", "recovery_langevin_steps", "log_every", "sample_every",
+                     "checkpoint_every", "num_output_samples"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        for name in ("sigma", "langevin_step_size", "learning_rate", "recovery_step_size", "init_std"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        if self.max_segments < 0 or self.batch_size < 0:
+            raise ValueError("--max_segments and --batch_size must be 0 (all) or positive")
+        if not 0.0 < self.test_fraction < 1.0:
+            raise ValueError(f"--test_fraction must be between 0 and 1, got {self.test_fraction}")
+        if self.model not in MODEL_KINDS:
+            raise ValueError(f"--model must be 1, 2 or 3, got {self.model}")
+        if self.init not in INITS:
+            raise ValueError(f"--init must be one of {INITS}, got {self.init!r}")
+        if self.stage not in STAGES:
+            raise ValueError(f"--stage must be one of {STAGES}, got {self.stage!r}")
+        for mask in (self.mask_type, *self.test_mask_types):
+            if mask not in ST_MASK_TYPES:
+                raise ValueError(f"unknown mask {mask!r}; choose from {ST_MASK_TYPES}")
+        if len(self.latent_grid) != 3 or min(self.latent_grid) <= 0:
+            raise ValueError(f"--latent_grid must be three positive integers t,h,w, got {self.latent_grid}")
+        if self.synthesis_grid and (len(self.synthesis_grid) != 3 or min(self.synthesis_grid) <= 0):
+            raise ValueError(f"--synthesis_grid must be empty or three positive integers t,h,w, "
+                             f"got {self.synthesis_grid}")
+        minimum = 1 if self.model == 1 else 2
+        if len(self.generator_filters) < minimum or self.generator_filters[-1] != 3:
+            raise ValueError(f"--generator_filters {self.generator_filters} must end with 3 (RGB) and have at least "
+                             f"{minimum} layers for Model-{self.model}")
+        shape = self.video_shape
+        if shape != (self.num_frames, self.image_size, self.image_size):
+            raise ValueError(
+                f"Model-{self.model} with latent grid {self.latent_grid}, filters {self.generator_filters} and first "
+                f"kernel time {self.first_kernel_time} makes videos of {shape[0]} frames of {shape[1]}x{shape[2]}, "
+                f"but --num_frames is {self.num_frames} and --image_size {self.image_size}; change the latent grid "
+                f"or the number of layers so that they agree")
+        return self
+
+    @property
+    def video_shape(self):
+        """(frames, height, width) that the generator makes from `latent_grid`."""
+        return output_shape(self.model, self.generator_filters, self.first_kernel_time, self.latent_grid)
+
+    @property
+    def test_mask_types(self):
+        return tuple(mask.strip() for mask in self.test_masks.split(",") if mask.strip())
+
+
+# ---- st_recover (§4.2, Tables 2-3) ---------------------------------------------------------------------------------
+
+RECOVER_PAPER = STConfig()
+
+# 2-core CPU: 32x32 frames, segments of 16 frames (four stride-2 layers become three; the first kernel stays 4x4x2),
+# filters {128, 64, 64, 32, 3}, at most 5 segments per clip (4 train, 1 test), 20 iterations, lr 0.001 and
+# 100 test-time Langevin steps; the update rules (δ, l, σ, β1, LI-ABP's 10 steps) are the paper's.
+RECOVER_QUICK = dataclasses.replace(
+    RECOVER_PAPER, preset="quick", image_size=32, num_frames=16, max_segments=5,
+    generator_filters=(128, 64, 64, 32, 3), num_iterations=20, learning_rate=0.001, recovery_langevin_steps=100,
+    log_every=5, sample_every=10, checkpoint_every=10)
+
+# For tests: 8x8 frames, 4-frame segments, tiny filters, 2 iterations.
+RECOVER_TINY = dataclasses.replace(
+    RECOVER_PAPER, preset="tiny", image_size=8, num_frames=4, max_segments=5, latent_channels=4,
+    generator_filters=(8, 4, 3), num_langevin_steps=2, li_langevin_steps=2, recovery_langevin_steps=3,
+    num_iterations=2, log_every=1, sample_every=1, checkpoint_every=1)
+
+# ---- st_interpolate (§4.2, Table 1): Model-2 on one clip with blocked frames ------------------------------------
+
+# Model-2: latent 1x1xT0 x 20, T0 = 4 -> 64 frames of 64x64; layer 1: 512 filters 4x4x1; layer 2: 64 filters 7x7x7;
+# then {256, 128, 64, 3}, 4x4x4 stride 2. Learned from the visible frames only (§3.4), σ = 0.5.
+INTERPOLATE_PAPER = dataclasses.replace(
+    RECOVER_PAPER, experiment="st_interpolate", num_frames=64, max_segments=1, model=2, latent_grid=(4, 1, 1),
+    latent_channels=20, generator_filters=(512, 64, 256, 128, 64, 3), first_kernel_time=1, stage="train",
+    mask_type="middle_frames")
+# 32x32, 32 frames (T0 = 4; filters {128, 64, 64, 32, 3}: three stride-2 layers), 20 iterations at lr 0.001.
+INTERPOLATE_QUICK = dataclasses.replace(
+    INTERPOLATE_PAPER, preset="quick", image_size=32, num_frames=32, generator_filters=(128, 64, 64, 32, 3),
+    num_iterations=20, learning_rate=0.001, log_every=5, sample_every=10, checkpoint_every=10)
+INTERPOLATE_TINY = dataclasses.replace(
+    RECOVER_TINY, experiment="st_interpolate", num_frames=16, max_segments=1, model=2, latent_grid=(8, 1, 1),
+    first_kernel_time=1, stage="train", mask_type="middle_frames")
+
+# ---- st_synthesis (§4.1, Figure 1) -----------------------------------------------------------------------------
+
+# Model-3 on many segments, σ = 1 for synthesis (§4.1).
+SYNTHESIS_PAPER = dataclasses.replace(RECOVER_PAPER, experiment="st_synthesis", sigma=1.0, max_segments=0)
+SYNTHESIS_QUICK = dataclasses.replace(RECOVER_QUICK, experiment="st_synthesis", sigma=1.0, max_segments=8)
+SYNTHESIS_TINY = dataclasses.replace(RECOVER_TINY, experiment="st_synthesis", sigma=1.0)
+
+
+def model_variant(config, model):
+    """The synthesis config for Model-1, -2 or -3 at the config's preset (`st_synthesis --model N`).
+
+    Model-1 (§4.1): latent 8x8x4 (x, y, t) x 2; 4 layers {256, 128, 64, 3}, 4x4x4 stride 2 (128x128x64); synthesises
+    from a latent grid twice as large in every direction. Model-2: as Table 1's, on one clip, synthesising twice the
+    length (T0 = 8). Model-3: as the recovery model. Smaller presets keep the structure with fewer/smaller layers.
+    """
+    if model == 3:
+        return config
+    if model not in MODEL_KINDS:
+        raise ValueError(f"--model must be 1, 2 or 3, got {model}")
+    if model == 2:
+        base = {"paper": INTERPOLATE_PAPER, "quick": INTERPOLATE_QUICK}.get(config.preset, INTERPOLATE_TINY)
+        grid = base.latent_grid
+        return dataclasses.replace(base, experiment=config.experiment, preset=config.preset, data=config.data,
+                                   seed=config.seed, sigma=config.sigma, stage="test",
+                                   synthesis_grid=(2 * grid[0], grid[1], grid[2]))
+    if config.preset == "paper":
+        fields = dict(image_size=128, num_frames=64, latent_grid=(4, 8, 8), generator_filters=(256, 128, 64, 3))
+    elif config.preset == "quick":  # 32x32x16 from a 2x4x4 grid, three layers {64, 32, 3}.
+        fields = dict(image_size=32, num_frames=16, latent_grid=(2, 4, 4), generator_filters=(64, 32, 3))
+    else:
+        fields = dict(image_size=8, num_frames=4, latent_grid=(1, 2, 2), generator_filters=(4, 3))
+    grid = fields["latent_grid"]
+    return dataclasses.replace(config, model=1, latent_channels=2, max_segments=1, first_kernel_time=1,
+                               synthesis_grid=tuple(2 * size for size in grid), **fields)
+
+
+PRESETS = {
+    "st_synthesis": {"paper": SYNTHESIS_PAPER, "quick": SYNTHESIS_QUICK, "tiny": SYNTHESIS_TINY},
+    "st_interpolate": {"paper": INTERPOLATE_PAPER, "quick": INTERPOLATE_QUICK, "tiny": INTERPOLATE_TINY},
+    "st_recover": {"paper": RECOVER_PAPER, "quick": RECOVER_QUICK, "tiny": RECOVER_TINY},
+}

@@ -1,0 +1,101 @@
+"""Keras networks of the spatial-temporal generator: 3D transposed-convolution generators and the LI-ABP init net."""
+
+import keras
+import tensorflow as tf
+
+from dynamic_generator.models import FrameNormalization
+
+# WACV'19 §4.1: Model-1 is fully convolutional (stationary in space and time); Model-2 is stationary in time only
+# (its latent is a 1x1xT0 sequence); Model-3 is non-stationary (one latent vector per clip).
+MODEL_KINDS = (1, 2, 3)
+
+
+def layer_specs(model, filters, first_kernel_time):
+    """(filters, kernel (t, h, w), strides (t, h, w), padding) per generator layer.
+
+    Model-1: every layer 4x4x4, stride 2, 'same'. Model-2 / Model-3: layer 1 is a 'valid' 4x4xk_t kernel at stride 1
+    (1x1 -> 4x4 in space; k_t = 1 for Model-2, which keeps T0 frames), layer 2 a 'same' 7x7x7 kernel at stride 1,
+    every later layer 4x4x4 at stride 2 'same'. The paper's Model-3 has k_t = 1, which makes only 16 frames from a
+    1x1x1 latent with four stride-2 layers; we use k_t = 2 (as the 3D GAN it follows, Vondrick et al. 2016, whose
+    first layer is 2x4x4) so that it makes the 32-frame segments it is trained on.
+    """
+    if model == 1:
+        return [(f, (4, 4, 4), (2, 2, 2), "same") for f in filters]
+    specs = [(filters[0], (first_kernel_time, 4, 4), (1, 1, 1), "valid"),
+             (filters[1], (7, 7, 7), (1, 1, 1), "same")]
+    return specs + [(f, (4, 4, 4), (2, 2, 2), "same") for f in filters[2:]]
+
+
+def output_shape(model, filters, first_kernel_time, latent_shape):
+    """(frames, height, width) generated from a latent grid `latent_shape` = (t, h, w)."""
+    shape = list(latent_shape)
+    for _, kernel, strides, padding in layer_specs(model, filters, first_kernel_time):
+        shape = [size * stride if padding == "same" else (size - 1) * stride + k
+                 for size, k, stride in zip(shape, kernel, strides)]
+    return tuple(shape)
+
+
+class SpatialTemporalGenerator(keras.Model):
+    """G_W: latent Z [batch, t, h, w, channels] -> video [batch, frames, height, width, 3] in (-1, 1) (WACV'19 §3).
+
+    3D transposed convolutions; every layer but the last is followed by batch normalisation (statistics of the
+    current batch, learnable centre, as the authors' `tf.contrib` batch_norm in training mode) and ReLU, the last
+    by tanh. Weights start at N(0, 0.02²) (the DCGAN convention; the paper does not give one), biases at zero.
+    """
+
+    def __init__(self, model, filters, first_kernel_time=1, init_std=0.02, **kwargs):
+        super().__init__(**kwargs)
+        if model not in MODEL_KINDS:
+            raise ValueError(f"model must be one of {MODEL_KINDS}, got {model!r}")
+        if filters[-1] != 3:
+            raise ValueError(f"the last generator layer must have 3 filters (RGB), got {filters}")
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        self.model_kind = model
+        self.deconvolutions = [
+            keras.layers.Conv3DTranspose(f, kernel, strides, padding=padding, kernel_initializer=init,
+                                         name=f"deconv{i + 1}")
+            for i, (f, kernel, strides, padding) in enumerate(layer_specs(model, filters, first_kernel_time))]
+        self.normalizations = [FrameNormalization(name=f"norm{i + 1}") for i in range(len(filters) - 1)]
+
+    def call(self, latents, num_groups=1):
+        """latents [batch, t, h, w, channels] -> video [batch, frames, height, width, 3].
+
+        Normalisation statistics are over the whole batch (training, as the authors), or per group of clips when
+        `num_groups` > 1 (independent samples drawn together).
+        """
+        hidden = latents
+        for index, deconvolution in enumerate(self.deconvolutions):
+            hidden = deconvolution(hidden)
+            if index < len(self.normalizations):
+                # [batch, t, h, w, c] -> [batch·t, h, w, c]: one normalisation over batch, time and space.
+                shape = tf.shape(hidden)
+                flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
+                hidden = tf.reshape(tf.nn.relu(self.normalizations[index](flat, num_groups=num_groups)), shape)
+        return tf.tanh(hidden)
+
+
+class InitializationNetwork(keras.Model):
+    """f_V: video -> latent Z, the LI-ABP initialiser (WACV'19 §3.3), mirroring the generator with 3D convolutions.
+
+    Each generator layer is undone by a convolution with the same kernel and strides, in reverse order, whose filters
+    are that layer's input channels (the last one outputs Z's channels, linear); LeakyReLU 0.2 between layers.
+    """
+
+    def __init__(self, model, filters, first_kernel_time, latent_channels, init_std=0.02, **kwargs):
+        super().__init__(**kwargs)
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        specs = layer_specs(model, filters, first_kernel_time)
+        inputs = [latent_channels] + list(filters[:-1])  # Input channels of every generator layer.
+        self.convolutions = [
+            keras.layers.Conv3D(channels, kernel, strides, padding=padding, kernel_initializer=init,
+                                name=f"conv{len(specs) - i}")
+            for i, ((_, kernel, strides, padding), channels) in enumerate(zip(specs[::-1], inputs[::-1]))]
+
+    def call(self, videos):
+        """videos [batch, frames, height, width, 3] -> Z [batch, t, h, w, channels]."""
+        hidden = videos
+        for index, convolution in enumerate(self.convolutions):
+            hidden = convolution(hidden)
+            if index + 1 < len(self.convolutions):
+                hidden = tf.nn.leaky_relu(hidden, alpha=0.2)
+        return hidden

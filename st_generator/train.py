@@ -1,0 +1,216 @@
+"""ABP and LI-ABP for the spatial-temporal generator: Langevin inference step, learning steps, recovery, synthesis."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import langevin
+from data import writers
+from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
+
+# Occluded pixels are shown black in the written clips.
+HIDDEN = -1.0
+
+
+def build_generator(config):
+    model = SpatialTemporalGenerator(config.model, config.generator_filters, config.first_kernel_time,
+                                     config.init_std, name="generator")
+    model(tf.zeros([1, *config.latent_grid, config.latent_channels]))
+    return model
+
+
+def build_initialization_network(config):
+    network = InitializationNetwork(config.model, config.generator_filters, config.first_kernel_time,
+                                    config.latent_channels, config.init_std, name="initialization_network")
+    network(tf.zeros([1, *config.video_shape, 3]))
+    return network
+
+
+class Trainer:
+    """Holds the generator, its optimizer, the per-segment latents (warm-started chains) and the RNG of one run.
+
+    ABP (WACV'19 Algorithm 1): each iteration runs `num_langevin_steps` Langevin steps on every segment's Z from where
+    its chain stopped last time (Eq. 4), then one Adam step on W given those Z (Eq. 5). LI-ABP (§3.3) starts the
+    chains from f_V(I) instead, runs `li_langevin_steps`, and after the generator's step trains f_V on pairs (Z̃, Ĩ)
+    drawn from the current model by minimising ||Z̃ − f_V(Ĩ)||²; f_V only initialises, Z is always Langevin's.
+
+    Args:
+      config: a validated `STConfig`.
+      observed: float32 [segments, frames, height, width, 3] in [-1, 1].
+      visible: optional mask of the same shape, 1 where seen (§3.4: the energy then ignores the other values, in
+        inference and learning); None = complete data.
+    """
+
+    def __init__(self, config, observed, visible=None):
+        self.config = config
+        observed = np.asarray(observed, np.float32)
+        if observed.ndim != 5 or tuple(observed.shape[1:4]) != config.video_shape:
+            raise ValueError(f"the segments have shape {observed.shape}, but the generator makes "
+                             f"[segments, {', '.join(map(str, config.video_shape))}, 3]")
+        if visible is not None and tuple(visible.shape) != tuple(observed.shape):
+            raise ValueError(f"the visible mask has shape {tuple(visible.shape)} but the segments have shape "
+                             f"{tuple(observed.shape)}; they must be equal")
+        self.visible = np.ones_like(observed) if visible is None else np.asarray(visible, np.float32)
+        # Training never sees an occluded value: it is zeroed here, and the energy masks it anyway.
+        self.observed = observed * self.visible
+        self.num_segments = len(observed)
+        keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
+        self.model = build_generator(config)
+        self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+        self.optimizer.build(self.model.trainable_variables)
+        self.init_network = self.init_optimizer = None
+        if config.init == "li":
+            self.init_network = build_initialization_network(config)
+            self.init_optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+            self.init_optimizer.build(self.init_network.trainable_variables)
+        self.generator = tf.random.Generator.from_seed(config.seed)
+        self.latents = tf.Variable(self.generator.normal([self.num_segments, *config.latent_grid,
+                                                          config.latent_channels]), name="latents")
+        self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
+        self.weight = 1.0 / (2.0 * config.sigma ** 2)
+        batch = config.batch_size or self.num_segments
+        self.batches = [slice(start, min(start + batch, self.num_segments))
+                        for start in range(0, self.num_segments, batch)]
+        self._infer_step = tf.function(self._infer)
+        self._learn_step = tf.function(self._learn)
+        self._learn_init_step = tf.function(self._learn_initialization)
+        self._generate_step = tf.function(self._generate)
+        self._initialize_step = tf.function(self._initialize)
+
+    def trackables(self):
+        """What a checkpoint holds: weights, optimizer slots, the chains' latents, iteration and RNG state."""
+        tracked = dict(model=self.model, optimizer=self.optimizer, latents=self.latents, iteration=self.iteration,
+                       generator=self.generator)
+        if self.init_network is not None:
+            tracked.update(init_network=self.init_network, init_optimizer=self.init_optimizer)
+        return tracked
+
+    # ---- energy ---------------------------------------------------------------------------------------------
+
+    def reconstruction_energy(self, observed, videos, visible):
+        """Per-segment ||x − G(Z)||² / (2σ²) over the visible values only (Eq. 3; §3.4 for incomplete data), [batch]."""
+        return self.weight * tf.reduce_sum(tf.square(observed - videos) * visible, axis=[1, 2, 3, 4])
+
+    def energy(self, latents, observed, visible):
+        """Eq. (3): the negative log posterior of Z up to a constant, per segment, [batch]."""
+        prior = 0.5 * tf.reduce_sum(tf.square(latents), axis=[1, 2, 3, 4])
+        return self.reconstruction_energy(observed, self.model(latents), visible) + prior
+
+    # ---- compiled steps -------------------------------------------------------------------------------------
+
+    def _infer(self, observed, latents, visible, num_steps, step_size):
+        """Step 1 of ABP: `num_steps` Langevin steps on Z given the (visible) pixels, from `latents` (Eq. 4)."""
+        final, _ = langevin.langevin_sample(lambda z: self.energy(z, observed, visible), [latents], step_size,
+                                            num_steps, self.generator)
+        return final[0]
+
+    def _learn(self, observed, latents, visible):
+        """Step 2 of ABP: one Adam step on W given the inferred Z (Eq. 5, the average over segments)."""
+        with tf.GradientTape() as tape:
+            videos = self.model(latents)
+            loss = tf.reduce_mean(self.reconstruction_energy(observed, videos, visible))
+        variables = self.model.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        mse = tf.reduce_sum(tf.square(observed - videos) * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
+        return loss, mse
+
+    def _learn_initialization(self, visible):
+        """LI-ABP (§3.3): Z̃ ~ N(0, I), Ĩ = G_W(Z̃), one Adam step on V for ||Z̃ − f_V(Ĩ)||².
+
+        Ĩ is masked like the segments of the batch, so that f_V learns to read the inputs it will be given.
+        """
+        config = self.config
+        sampled = self.generator.normal([tf.shape(visible)[0], *config.latent_grid, config.latent_channels])
+        videos = tf.stop_gradient(self.model(sampled)) * visible
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.reduce_sum(tf.square(sampled - self.init_network(videos)), axis=[1, 2, 3, 4]))
+        variables = self.init_network.trainable_variables
+        self.init_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    def _initialize(self, observed):
+        return self.init_network(observed)
+
+    def _generate(self, latents, num_groups):
+        return self.model(latents, num_groups=num_groups)
+
+    # ---- one iteration --------------------------------------------------------------------------------------
+
+    def train_iteration(self):
+        """One ABP (or LI-ABP) iteration over every batch of segments.
+
+        Returns:
+          dict with `loss` (mean energy term), `recon_mse` (visible values), and `init_loss` for LI-ABP.
+        """
+        config = self.config
+        losses, errors, init_losses = [], [], []
+        for batch in self.batches:
+            observed, visible = tf.constant(self.observed[batch]), tf.constant(self.visible[batch])
+            if self.init_network is None:  # ABP: warm start from where the chain stopped.
+                start, steps = self.latents[batch], config.num_langevin_steps
+            else:  # LI-ABP: start from the initialisation network.
+                start, steps = self._initialize_step(observed), config.li_langevin_steps
+            latents = self._infer_step(observed, start, visible, steps, config.langevin_step_size)
+            self.latents[batch].assign(latents)
+            loss, error = self._learn_step(observed, latents, visible)
+            losses.append(float(loss))
+            errors.append(float(error))
+            if self.init_network is not None:
+                init_losses.append(float(self._learn_init_step(visible)))
+        self.iteration.assign_add(1)
+        result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
+        if init_losses:
+            result["init_loss"] = float(np.mean(init_losses))
+        return result
+
+    # ---- reconstruction, recovery, synthesis ------------------------------------------------------------------
+
+    def reconstruct(self, latents=None):
+        """G_W(Z) for every segment, batch by batch as in training, float32 [segments, frames, height, width, 3]."""
+        latents = self.latents if latents is None else latents
+        return np.concatenate([self._generate_step(latents[batch], 1).numpy() for batch in self.batches])
+
+    def recover(self):
+        """Visible pixels kept, occluded ones from G_W(Z) with the inferred Z (§3.4)."""
+        return np.where(self.visible > 0, self.observed, self.reconstruct())
+
+    def recover_frozen(self, observed, visible, seed):
+        """Test-time recovery (§4.2): the weights frozen, Z inferred from the visible pixels of new segments.
+
+        Z starts from the prior (ABP) or from f_V(visible pixels) (LI-ABP) and runs `recovery_langevin_steps`
+        Langevin steps of δ = `recovery_step_size` on the masked energy.
+
+        Returns:
+          float32 [segments, frames, height, width, 3]: visible pixels kept, occluded ones from G_W(Z).
+        """
+        config = self.config
+        observed = tf.constant(np.asarray(observed, np.float32) * visible)
+        visible = tf.constant(visible, tf.float32)
+        generator_state = self.generator.state.numpy()
+        self.generator.reset_from_seed(seed)
+        if self.init_network is None:
+            start = self.generator.normal([len(observed), *config.latent_grid, config.latent_channels])
+        else:
+            start = self._initialize_step(observed)
+        latents = self._infer_step(observed, start, visible, config.recovery_langevin_steps,
+                                   config.recovery_step_size)
+        self.generator.state.assign(generator_state)  # Training's RNG stream is left as it was.
+        videos = self._generate_step(latents, 1).numpy()
+        return np.where(visible.numpy() > 0, observed.numpy(), videos)
+
+    def synthesize(self, num_samples, seed, grid=None):
+        """New videos: Z ~ N(0, I) on `grid` (t, h, w; default the training grid), x = G_W(Z) (§4.1).
+
+        Normalisation statistics are per sample when the model was trained on one segment at a time, and over the
+        samples together otherwise, as in training.
+        """
+        generator = tf.random.Generator.from_seed(seed)
+        latents = generator.normal([num_samples, *(grid or self.config.latent_grid), self.config.latent_channels])
+        single = max(batch.stop - batch.start for batch in self.batches) == 1
+        return self._generate_step(latents, num_samples if single else 1).numpy()
+
+    def summary_images(self):
+        """TensorBoard images of the first segment: occluded (or observed) over recovered (or reconstructed)."""
+        every = max(1, self.config.num_frames // 10)
+        shown = np.where(self.visible[0] > 0, self.observed[0], HIDDEN)
+        return {"samples/observed_reconstructed": writers.frame_strip([shown, self.recover()[0]], every=every)}

@@ -1,0 +1,226 @@
+"""The spatial-temporal generator (WACV'19): networks, masked energy, LI-ABP's initialiser, experiments, resume."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from common import runs
+from common.loop import run_training
+from data import masks, sources
+from st_generator import configs, experiments
+from st_generator.models import InitializationNetwork, SpatialTemporalGenerator, layer_specs
+from st_generator.train import Trainer
+
+TINY = configs.RECOVER_TINY
+
+
+def _parameters(config):
+    """Hand count: transposed-convolution weights + biases, one β per normalised channel (no γ, as the authors)."""
+    generator, initializer, channels = 0, 0, config.latent_channels
+    for filters, kernel, _, _ in layer_specs(config.model, config.generator_filters, config.first_kernel_time):
+        size = int(np.prod(kernel))
+        generator += size * channels * filters + filters
+        initializer += size * filters * channels + channels  # The mirrored convolution: filters -> channels.
+        channels = filters
+    return generator + sum(config.generator_filters[:-1]), initializer
+
+
+@pytest.mark.parametrize("name,config,video", [
+    ("Model-1", configs.model_variant(configs.SYNTHESIS_PAPER, 1), (64, 128, 128)),
+    ("Model-2", configs.INTERPOLATE_PAPER, (64, 64, 64)),
+    ("Model-3", configs.RECOVER_PAPER, (32, 64, 64)),
+])
+def test_paper_networks_shapes_and_parameter_counts(name, config, video):
+    config.validate()
+    assert config.video_shape == video
+    generator = SpatialTemporalGenerator(config.model, config.generator_filters, config.first_kernel_time)
+    latents = tf.random.normal([1, *config.latent_grid, config.latent_channels])
+    videos = generator(latents)
+    assert videos.shape == (1, *video, 3)
+    assert np.all(np.abs(videos.numpy()) < 1.0)
+    network = InitializationNetwork(config.model, config.generator_filters, config.first_kernel_time,
+                                    config.latent_channels)
+    assert network(videos).shape == latents.shape
+    assert (generator.count_params(), network.count_params()) == _parameters(config)
+
+
+def test_model_1_and_2_synthesise_larger_and_longer():
+    model1 = configs.model_variant(configs.SYNTHESIS_PAPER, 1)
+    assert model1.latent_grid == (4, 8, 8) and model1.latent_channels == 2
+    assert model1.synthesis_grid == (8, 16, 16)  # -> 128 frames of 256x256.
+    model2 = configs.model_variant(configs.SYNTHESIS_PAPER, 2)
+    assert model2.latent_grid == (4, 1, 1) and model2.synthesis_grid == (8, 1, 1)  # T0 = 8: twice the length.
+    tiny = configs.model_variant(configs.SYNTHESIS_TINY, 1)
+    trainer = Trainer(tiny, np.zeros((1, *tiny.video_shape, 3), np.float32))
+    assert trainer.synthesize(2, seed=0, grid=tiny.synthesis_grid).shape == (2, 8, 16, 16, 3)
+
+
+def test_masked_energy_ignores_occluded_pixels():
+    clip, segments = experiments.load_segments(TINY)
+    visible = experiments.segment_masks("m50", segments.shape, seed=0)
+    scrambled = np.where(visible > 0, segments, np.random.default_rng(1).uniform(-1, 1, segments.shape))
+    trainer = Trainer(TINY, segments, visible)
+    latents = tf.Variable(trainer.latents)
+
+    def energy_and_gradients(clip, mask):
+        with tf.GradientTape() as tape:
+            energy = tf.reduce_sum(trainer.energy(latents, tf.constant(clip, tf.float32), tf.constant(mask)))
+        return energy.numpy(), [g.numpy() for g in tape.gradient(energy, [latents] + trainer.model.trainable_variables)]
+
+    energy_a, gradients_a = energy_and_gradients(segments, visible)
+    energy_b, gradients_b = energy_and_gradients(scrambled, visible)
+    np.testing.assert_allclose(energy_a, energy_b, rtol=1e-6)
+    for a, b in zip(gradients_a, gradients_b):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Without the mask the scrambled pixels change the energy and the gradient: the test can fail.
+    full = np.ones_like(visible)
+    energy_c, gradients_c = energy_and_gradients(segments, full)
+    energy_d, gradients_d = energy_and_gradients(scrambled, full)
+    assert abs(energy_c - energy_d) > 1e-3 * abs(energy_c)
+    assert np.abs(gradients_c[0] - gradients_d[0]).max() > 1e-3
+    # Training never sees the occluded values at all.
+    assert np.array_equal(Trainer(TINY, scrambled, visible).observed, trainer.observed)
+
+
+def test_initialization_network_learns_on_model_samples():
+    config = dataclasses.replace(TINY, init="li", learning_rate=0.002)
+    trainer = Trainer(config, experiments.load_segments(config)[1])
+    visible = tf.ones([16, *config.video_shape, 3])
+    losses = [float(trainer._learn_init_step(visible)) for _ in range(150)]
+    assert np.mean(losses[-20:]) < 0.6 * np.mean(losses[:20]), (np.mean(losses[:20]), np.mean(losses[-20:]))
+
+
+def test_li_abp_chains_start_from_the_initialization_network():
+    config = dataclasses.replace(TINY, init="li", li_langevin_steps=1, langevin_step_size=1e-4)
+    segments = experiments.load_segments(config)[1]
+    trainer = Trainer(config, segments)
+    expected = trainer.init_network(tf.constant(segments)).numpy()
+    trainer.train_iteration()
+    # One tiny Langevin step away from f_V(I): the chains were not warm-started from their prior draw.
+    np.testing.assert_allclose(trainer.latents.numpy(), expected, atol=1e-3)
+
+
+def test_paper_masks_scaled_to_the_frame():
+    rng = np.random.default_rng(0)
+    visible = masks.generate_mask("m50", 32, 64, seed=0)
+    assert 0.45 < np.mean(visible == 0) < 0.55
+    patch = masks.generate_mask("p20", 32, 64, seed=0)
+    assert all(np.sum(frame[..., 0] == 0) == 400 for frame in patch)
+    assert np.sum(masks.generate_mask("p20", 16, 32, seed=0)[0, ..., 0] == 0) == 100  # 10x10 at 32x32.
+    block = masks.generate_mask("b35", 32, 64, seed=0)
+    frames = np.flatnonzero((block == 0).any(axis=(1, 2, 3)))
+    assert len(frames) == 20 and np.all(np.diff(frames) == 1) and np.sum(block[frames[0], ..., 0] == 0) == 35 * 35
+    assert np.sum(masks.generate_mask("b25", 32, 64, seed=0)[..., 0] == 0) == 25 * 25 * 15
+    middle = masks.middle_frames_mask(32, 8, rng)
+    assert list(np.flatnonzero((middle == 0).all(axis=(1, 2, 3)))) == list(range(12, 20))
+    for seed in range(20):
+        blocks = masks.generate_mask("frame_blocks", 32, 8, seed=seed)
+        hidden = (blocks == 0).all(axis=(1, 2, 3)).astype(int)
+        starts = np.flatnonzero(np.diff(np.concatenate([[0], hidden])) == 1)
+        assert hidden.sum() == 9 and len(starts) == 3  # Three separate blocks of three frames.
+
+
+def _tb_tags(directory):
+    tags = set()
+    for name in os.listdir(directory):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(directory, name)):
+            tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
+@pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
+def test_every_experiment_runs_and_leaves_a_run_directory(name, tmp_path):
+    experiment = experiments.EXPERIMENTS[name]
+    config = experiment.presets["tiny"].validate()
+    if name == "st_recover":
+        config = dataclasses.replace(config, stage="train", init="li", mask_type="b25")
+    path, result = experiment.modes["train"](config, str(tmp_path / "run"), {})
+    run = runs.RunDirectory(path)
+    assert run.exists() and result["iterations"] == config.num_iterations
+    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint
+    assert {"train/loss", "train/recon_mse", "train/iterations_per_sec"} <= _tb_tags(run.tensorboard_dir)
+    assert run.read_metrics() == pytest.approx(result) and os.listdir(run.samples_dir)
+    assert any(key.endswith("recovery_error") or key == "recon_mse" for key in result)
+
+
+@pytest.mark.parametrize("model", [1, 2])
+def test_synthesis_of_model_1_and_2(model, tmp_path):
+    config = configs.model_variant(configs.SYNTHESIS_TINY, model).validate()
+    _, result = experiments.run_synthesis(config, str(tmp_path / "run"))
+    expected = (8, 16, 16) if model == 1 else (32, 8, 8)  # Model-1 larger and longer, Model-2 twice as long.
+    assert tuple(result["synthesised_shape"]) == expected
+
+
+def test_tables_in_one_command(tmp_path):
+    clips = [("synthetic_fire", "synthetic:fire")]
+    rows = experiments.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips)
+    assert [(row["stage"], row["mask"]) for row in rows] == [
+        ("test", "m50"), ("test", "p20"), ("test", "b35"), ("train", "m50"), ("train", "p20"), ("train", "b25")]
+    assert all(np.isfinite([row["abp"], row["li"], row["lhd"]]).all() for row in rows)
+    assert os.path.isfile(tmp_path / "recover" / "table.json")
+    rows = experiments.interpolation_table(configs.INTERPOLATE_TINY, str(tmp_path / "interpolate"), clips)
+    assert [row["mask"] for row in rows] == ["middle_frames", "frame_blocks"]
+    assert os.path.isfile(tmp_path / "interpolate" / "table.json")
+
+
+@pytest.mark.parametrize("init", ["abp", "li"])
+def test_resume_equals_uninterrupted_run(init, tmp_path):
+    config = dataclasses.replace(TINY, init=init, num_iterations=4, checkpoint_every=2)
+    segments = experiments.load_segments(config)[1]
+    straight = Trainer(config, segments)
+    for _ in range(4):
+        straight.train_iteration()
+    run = runs.RunDirectory(str(tmp_path / "run"))
+    run.prepare(dataclasses.replace(config, num_iterations=2))
+    run_training(Trainer(dataclasses.replace(config, num_iterations=2), segments), run, "first half")
+    resumed = Trainer(config, segments)  # A new process would build it afresh like this.
+    fresh = [weight.numpy() for weight in resumed.model.weights]
+    run_training(resumed, run, "second half")
+    assert int(resumed.iteration.numpy()) == 4
+    np.testing.assert_allclose(resumed.latents.numpy(), straight.latents.numpy(), rtol=1e-4, atol=1e-5)
+    networks = [(resumed.model, straight.model)]
+    if init == "li":
+        networks.append((resumed.init_network, straight.init_network))
+    for ours, theirs in networks:
+        for a, b in zip(ours.weights, theirs.weights):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(fresh, resumed.model.weights))
+    assert [row["iteration"] for row in run.read_history()] == [1, 2, 3, 4]
+
+
+def test_finished_test_stage_run_recovers_with_its_restored_weights(tmp_path):
+    """Re-running a finished run restores the whole checkpoint; the frozen model's recovery is the same."""
+    workdir = str(tmp_path / "run")
+    _, first = experiments.run_recovery(TINY, workdir, quiet=True)
+    _, again = experiments.run_recovery(TINY, workdir, quiet=True)
+    for mask in TINY.test_mask_types:
+        assert again[f"{mask}_recovery_error"] == pytest.approx(first[f"{mask}_recovery_error"], rel=1e-5)
+    other = experiments.run_recovery(dataclasses.replace(TINY, num_iterations=1), str(tmp_path / "other"),
+                                     quiet=True)[1]
+    assert other["m50_recovery_error"] != pytest.approx(first["m50_recovery_error"], rel=1e-5)
+
+
+def test_segments_and_split():
+    clip, segments = sources.load_segments("synthetic:water", 4, 8, max_segments=5)[0]
+    assert segments.shape == (5, 4, 8, 8, 3)
+    np.testing.assert_array_equal(segments[1], clip.frames[4:8])
+    train, test = experiments.split_segments(segments, 0.2)
+    assert (len(train), len(test)) == (4, 1)
+    with pytest.raises(ValueError, match="at least 2"):
+        experiments.split_segments(segments[:1], 0.2)
+
+
+def test_shared_clips_have_several_32_frame_segments(shared_video):
+    for name, path in experiments.TABLE_CLIPS:
+        clip, segments = sources.load_segments(os.path.join(shared_video, path), 32, 8)[0]
+        assert len(segments) >= 7, name
+
+
+def test_table_clips_are_picked_by_name():
+    assert [name for name, _ in experiments.selected_clips("synthetic_fire")] == ["synthetic_fire"]
+    assert experiments.selected_clips(None)[-1] == ("synthetic_fire", "synthetic:fire")
+    with pytest.raises(ValueError, match="not one of"):
+        experiments.selected_clips("smoke")
