@@ -13,6 +13,10 @@ channels costs 2·h·w·k²·c_in·c_out forward; its input-gradient and its wei
 Per ABPTT iteration with T frames, l Langevin steps: T·(2·l + 3)·F, where F is the emission's forward cost per frame
 (l forward + input-gradient passes, then one forward + input-gradient + weight-gradient pass for learning). The
 transition MLP (~50 kFLOP per frame) is included; normalisation and activations are not counted.
+
+The spatial-temporal generator (cases `st_*`): a 3D transposed convolution with an input of v voxels and c_in
+channels, a k_t x k_h x k_w kernel to c_out channels costs 2·v·k_t·k_h·k_w·c_in·c_out forward. Per ABP iteration
+with S segments and l Langevin steps: S·(2·l + 3)·F, F the generator's forward cost per segment.
 """
 
 import argparse
@@ -32,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # The authors' TF1 code on this machine kind (issue 10 / shared/AUTHORS_CODE_NOTES.md), for the table.
 AUTHORS = {"texture_paper": {"seconds_per_iteration": 6.0, "peak_rss_gb": 1.0},
            "recovery_paper": {"seconds_per_iteration": 14.5, "peak_rss_gb": 3.1}}
+ST_SEGMENTS = 8  # Segments per ABP iteration in the st_* cases (a clip of 256 frames at 32 frames per segment).
 
 
 def emission_forward_flops(config):
@@ -57,6 +62,33 @@ def transition_flops(config):
 def iteration_flops(config, num_clips=1):
     per_frame = emission_forward_flops(config) + transition_flops(config)
     return num_clips * config.num_frames * (2 * config.num_langevin_steps + 3) * per_frame
+
+
+def st_forward_flops(config):
+    """Forward FLOPs of the spatial-temporal generator for one segment."""
+    from st_generator.models import layer_specs
+    flops, shape, channels = 0, list(config.latent_grid), config.latent_channels
+    for filters, kernel, strides, padding in layer_specs(config.model, config.generator_filters,
+                                                         config.first_kernel_time):
+        voxels = shape[0] * shape[1] * shape[2]
+        flops += 2 * voxels * kernel[0] * kernel[1] * kernel[2] * channels * filters
+        shape = [size * stride if padding == "same" else (size - 1) * stride + k
+                 for size, k, stride in zip(shape, kernel, strides)]
+        channels = filters
+    return flops
+
+
+def st_iteration_flops(config, num_segments):
+    return num_segments * (2 * config.num_langevin_steps + 3) * st_forward_flops(config)
+
+
+def _st_cases():
+    from st_generator import configs
+    recover = configs.RECOVER_PAPER
+    return {"st_recover_paper": (recover, ST_SEGMENTS),  # Model-3, 64x64x32, l = 20 (Tables 2-3).
+            "st_recover_segments_4": (recover, 4), "st_recover_segments_16": (recover, 16),
+            "st_interpolate_paper": (configs.INTERPOLATE_PAPER, 1),  # Model-2, 64x64x64, one clip (Table 1).
+            "st_model1_paper": (configs.model_variant(configs.SYNTHESIS_PAPER, 1), 1)}  # 128x128x64 (Figure 1).
 
 
 def _cases():
@@ -105,6 +137,8 @@ def run_case(name, warmup, repeats, precision):
     from dynamic_generator.train import Trainer
     if name == "probe":
         return run_probe()
+    if name.startswith("st_"):
+        return run_st_case(name, warmup, repeats)
     config, num_clips, masked = _cases()[name]
     config = dataclasses.replace(config, mixed_precision=precision == "mixed_bfloat16")
     clip = video_io.normalize_frames(synthetic.make_texture("fire", config.num_frames, config.image_size, seed=0))
@@ -114,24 +148,46 @@ def run_case(name, warmup, repeats, precision):
         visible = np.ones_like(observed)
         visible[:, :, 45:105, 45:105] = 0.0  # A 60x60 region per frame, as the authors' region masks.
     trainer = Trainer(config, observed, visible=visible) if masked else Trainer(config, observed)
-    for _ in range(warmup):
-        trainer.train_iteration()
-    durations = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        trainer.train_iteration()
-        durations.append(time.perf_counter() - start)
-    seconds = statistics.median(durations)
+    seconds = _median_seconds(trainer.train_iteration, warmup, repeats)
     flops = iteration_flops(config, num_clips)
     return {"seconds_per_iteration": seconds, "tflop_per_iteration": flops / 1e12,
             "gflops_per_second": flops / seconds / 1e9, "frames": config.num_frames, "chunk": config.chunk_length,
             "clips": num_clips, "image_size": config.image_size}
 
 
+def _median_seconds(step, warmup, repeats):
+    for _ in range(warmup):
+        step()
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        durations.append(time.perf_counter() - start)
+    return statistics.median(durations)
+
+
+def run_st_case(name, warmup, repeats):
+    """One ABP iteration of the spatial-temporal generator over `ST_SEGMENTS` segments of a synthetic clip."""
+    import numpy as np
+    from data import synthetic, video_io
+    from st_generator.train import Trainer
+    config, num_segments = _st_cases()[name]
+    frames, size, _ = config.video_shape
+    clip = video_io.normalize_frames(synthetic.make_texture("fire", frames, size, seed=0))
+    trainer = Trainer(config, np.repeat(clip[None], num_segments, axis=0))
+    seconds = _median_seconds(trainer.train_iteration, warmup, repeats)
+    flops = st_iteration_flops(config, num_segments)
+    return {"seconds_per_iteration": seconds, "tflop_per_iteration": flops / 1e12,
+            "gflops_per_second": flops / seconds / 1e9, "frames": frames, "chunk": frames,
+            "clips": num_segments, "image_size": size}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="probe,texture_paper,recovery_paper,frames_30,frames_60,frames_120,"
-                                           "chunk_10,chunk_20,chunk_60,clips_2,clips_4,image_128")
+                                           "chunk_10,chunk_20,chunk_60,clips_2,clips_4,image_128,st_recover_paper,"
+                                           "st_recover_segments_4,st_recover_segments_16,st_interpolate_paper,"
+                                           "st_model1_paper")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
