@@ -15,8 +15,9 @@ Per ABPTT iteration with T frames, l Langevin steps: T·(2·l + 3)·F, where F i
 transition MLP (~50 kFLOP per frame) is included; normalisation and activations are not counted.
 
 The spatial-temporal generator (cases `st_*`): a 3D transposed convolution with an input of v voxels and c_in
-channels, a k_t x k_h x k_w kernel to c_out channels costs 2·v·k_t·k_h·k_w·c_in·c_out forward. Per ABP iteration
-with S segments and l Langevin steps: S·(2·l + 3)·F, F the generator's forward cost per segment.
+channels, a k_t x k_h x k_w kernel to c_out channels costs 2·v·k_t·k_h·k_w·c_in·c_out forward, counting at
+stride 1 only the taps that can meet an input value (Model-3's 7x7x7 layer on a 2x4x4 grid uses 3x7x7 of them:
+st_generator/models.CroppedConv3DTranspose). Per ABP iteration with S segments and l Langevin steps: S·(2·l + 3)·F, F the generator's forward cost per segment.
 """
 
 import argparse
@@ -66,11 +67,13 @@ def iteration_flops(config, num_clips=1):
 
 def st_forward_flops(config):
     """Forward FLOPs of the spatial-temporal generator for one segment."""
-    from st_generator.models import layer_specs
+    from st_generator.models import layer_specs, used_taps
     flops, shape, channels = 0, list(config.latent_grid), config.latent_channels
     for filters, kernel, strides, padding in layer_specs(config.model, config.generator_filters,
                                                          config.first_kernel_time):
         voxels = shape[0] * shape[1] * shape[2]
+        if padding == "same" and strides == (1, 1, 1):  # Only the taps that meet the input (CroppedConv3DTranspose).
+            kernel = [len(range(taps)[used_taps(size, taps)]) for size, taps in zip(shape, kernel)]
         flops += 2 * voxels * kernel[0] * kernel[1] * kernel[2] * channels * filters
         shape = [size * stride if padding == "same" else (size - 1) * stride + k
                  for size, k, stride in zip(shape, kernel, strides)]

@@ -11,7 +11,7 @@ from common import runs
 from common.loop import run_training
 from data import masks, sources
 from st_generator import configs, experiments
-from st_generator.models import InitializationNetwork, SpatialTemporalGenerator, layer_specs
+from st_generator.models import CroppedConv3DTranspose, InitializationNetwork, SpatialTemporalGenerator, layer_specs
 from st_generator.train import Trainer
 
 TINY = configs.RECOVER_TINY
@@ -45,6 +45,28 @@ def test_paper_networks_shapes_and_parameter_counts(name, config, video):
                                     config.latent_channels)
     assert network(videos).shape == latents.shape
     assert (generator.count_params(), network.count_params()) == _parameters(config)
+
+
+@pytest.mark.parametrize("grid", [(2, 4, 4), (1, 2, 3), (4, 4, 4)])
+def test_cropped_kernel_equals_the_full_transposed_convolution(grid):
+    # Model-3's layer 2 (7x7x7 'same' on a 2x4x4 grid) convolves with the taps that meet the input only: output,
+    # input gradient and kernel gradient must equal the full Keras layer's (unused taps get zero gradient in both).
+    inputs = tf.random.stateless_normal([3, *grid, 6], seed=(1, 2))
+    full = tf.keras.layers.Conv3DTranspose(5, 7, 1, padding="same", bias_initializer="random_normal")
+    cropped = CroppedConv3DTranspose(5, 7, 1, padding="same")
+    full(inputs), cropped(inputs)
+    cropped.set_weights(full.get_weights())
+    results = []
+    for layer in (full, cropped):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = layer(inputs)
+            loss = tf.reduce_sum(tf.sin(outputs))
+        results.append([outputs, *tape.gradient(loss, [inputs, layer.kernel])])
+    for expected, actual in zip(*results):
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+    if grid[0] == 2:  # The time taps beyond ±1 never meet an input value.
+        assert not np.any(results[1][2].numpy()[[0, 1, 5, 6]])
 
 
 def test_model_1_and_2_synthesise_larger_and_longer():
