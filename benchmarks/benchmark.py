@@ -17,7 +17,8 @@ transition MLP (~50 kFLOP per frame) is included; normalisation and activations 
 The spatial-temporal generator (cases `st_*`): a 3D transposed convolution with an input of v voxels and c_in
 channels, a k_t x k_h x k_w kernel to c_out channels costs 2·v·k_t·k_h·k_w·c_in·c_out forward, counting at
 stride 1 only the taps that can meet an input value (Model-3's 7x7x7 layer on a 2x4x4 grid uses 3x7x7 of them:
-st_generator/models.CroppedConv3DTranspose). Per ABP iteration with S segments and l Langevin steps: S·(2·l + 3)·F, F the generator's forward cost per segment.
+st_generator/models.CroppedConv3DTranspose). Per ABP iteration with S segments and l Langevin steps:
+S·(2·l + 3)·F, F the generator's forward cost per segment.
 """
 
 import argparse
