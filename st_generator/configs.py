@@ -308,11 +308,11 @@ class MultimodalConfig:
 
 MULTIMODAL_PAPER = MultimodalConfig()
 # 2-core CPU: 32x32 frames, 16 frames per utterance (Model-3 with three stride-2 layers, as st_recover's quick),
-# audio {64, 32, 16, 1} (still 4 layers of kernel 20, stride 10: 10^4 samples, 15.6 kHz over 0.64 s);
+# audio {256, 128, 64, 1} (still 4 layers of kernel 20, stride 10: 10^4 samples, 15.6 kHz over 0.64 s);
 # 4 speakers x 10 phrases x 3 repetitions (2 train, 1 test), lr 0.001 and 100 test-time Langevin steps.
 MULTIMODAL_QUICK = dataclasses.replace(
     MULTIMODAL_PAPER, preset="quick", image_size=32, num_frames=16, num_speakers=4, num_repetitions=3,
-    generator_filters=(128, 64, 64, 32, 3), audio_filters=(64, 32, 16, 1), num_iterations=200, learning_rate=0.001,
+    generator_filters=(128, 64, 64, 32, 3), audio_filters=(256, 128, 64, 1), num_iterations=200, learning_rate=0.001,
     recovery_langevin_steps=100, log_every=10, sample_every=50, checkpoint_every=50)
 # For tests: 8x8 frames, 4 frames, audio of 2 layers (100 samples), 2 speakers x 3 phrases x 3 repetitions.
 MULTIMODAL_TINY = dataclasses.replace(
