@@ -256,42 +256,36 @@ class MultimodalConfig:
     latent_grid = (1, 1, 1)
 
     def validate(self):
-        """Raises ValueError with a sentence a user understands when the config cannot run."""
-        for name in ("image_size", "num_frames", "num_speakers", "num_phrases", "num_repetitions",
-                     "test_repetitions", "latent_channels", "first_kernel_time", "audio_kernel", "audio_stride",
-                     "num_langevin_steps", "num_iterations", "recovery_langevin_steps", "log_every", "sample_every",
-                     "checkpoint_every", "num_output_samples"):
+        """Raises ValueError with a sentence a user understands when the config cannot run.
+
+        The video generator's settings are checked by `STConfig.validate` (through `video_config`), the rest here.
+        """
+        self.video_config().validate()
+        for name in ("num_speakers", "num_phrases", "num_repetitions", "test_repetitions", "audio_kernel",
+                     "audio_stride"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
-        for name in ("sigma", "langevin_step_size", "learning_rate", "recovery_step_size", "init_std"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
-        if self.audio_sigma < 0 or self.batch_size < 0:
-            raise ValueError("--audio_sigma must be 0 (balanced) or positive, and --batch_size 0 (all) or positive")
+        if self.audio_sigma < 0:
+            raise ValueError(f"--audio_sigma must be 0 (balanced) or positive, got {self.audio_sigma}")
         if self.num_phrases > 10:
             raise ValueError(f"--num_phrases must be at most 10 (OuluVS's phrases), got {self.num_phrases}")
         if self.num_repetitions - self.test_repetitions < 2:
             raise ValueError(f"--num_repetitions {self.num_repetitions} with --test_repetitions "
                              f"{self.test_repetitions} leaves fewer than 2 training repetitions, which CCA's "
                              f"cross-validation needs; raise --num_repetitions")
-        if len(self.generator_filters) < 2 or self.generator_filters[-1] != 3:
-            raise ValueError(f"--generator_filters {self.generator_filters} must end with 3 (RGB) and have at least "
-                             f"2 layers")
         if not self.audio_filters or self.audio_filters[-1] != 1:
             raise ValueError(f"--audio_filters {self.audio_filters} must end with 1 (a mono signal)")
-        if self.video_shape != (self.num_frames, self.image_size, self.image_size):
-            shape = self.video_shape
-            raise ValueError(
-                f"Model-3 with filters {self.generator_filters} and first kernel time {self.first_kernel_time} makes "
-                f"videos of {shape[0]} frames of {shape[1]}x{shape[2]}, but --num_frames is {self.num_frames} and "
-                f"--image_size {self.image_size}; change the number of layers or --first_kernel_time so that they "
-                f"agree")
         return self
+
+    def video_config(self):
+        """The Model-3 video generator's settings as an `STConfig` (every field the two share, by name)."""
+        return STConfig(**{field.name: getattr(self, field.name) for field in dataclasses.fields(STConfig)
+                           if hasattr(self, field.name)})
 
     @property
     def video_shape(self):
         """(frames, height, width) that the video generator makes."""
-        return output_shape(self.model, self.generator_filters, self.first_kernel_time, self.latent_grid)
+        return self.video_config().video_shape
 
     @property
     def num_samples(self):
