@@ -351,6 +351,12 @@ def _per_utterance_mse(predicted, observed):
     return np.mean(np.square(predicted - observed).reshape(len(observed), -1), axis=1)
 
 
+def _loudness(audio, num_frames):
+    """Root mean square of the audio over each video frame's span, [utterances, frames]: a phase-blind view."""
+    usable = audio.shape[1] // num_frames * num_frames
+    return np.sqrt(np.mean(np.square(audio[:, :usable]).reshape(len(audio), num_frames, -1), axis=2))
+
+
 def _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_audio, from_video, cca_from_video):
     """observed video | ours from audio | CCA from audio (one row per test utterance), and the waveforms."""
     shown = slice(0, config.num_output_samples)
@@ -406,6 +412,11 @@ def run_multimodal(config, workdir=None):
               # The training mean, for scale: what predicting nothing from the other modality scores.
               "v2a_mean": _per_utterance_mse(np.broadcast_to(dataset.audio[train].mean(0), audio.shape), audio),
               "a2v_mean": _per_utterance_mse(np.broadcast_to(dataset.videos[train].mean(0), videos.shape), videos)}
+    # Waveform MSE punishes a right sound at a slightly wrong phase twice over; the per-frame loudness does not.
+    loudness = _loudness(audio, config.num_frames)
+    errors.update({f"v2a_loudness_{method}": _per_utterance_mse(_loudness(predicted, config.num_frames), loudness)
+                   for method, predicted in (("ours", from_video), ("cca", cca_from_video),
+                                             ("mean", np.broadcast_to(dataset.audio[train].mean(0), audio.shape)))})
     phrases = dataset.phrases[test]
     rows = []
     for index, name in enumerate(dataset.phrase_names):
