@@ -53,7 +53,8 @@ OPTION_FLAGS += ("lds_state_dim", "lds_noise_dim")
 # flag. In --mode sample, --num_frames is the length to synthesise instead.
 _NOT_FLAGS = ("experiment", "preset")
 _FIELDS = {}
-for _field in dataclasses.fields(dg_configs.TextureConfig) + dataclasses.fields(st_configs.STConfig):
+for _field in (dataclasses.fields(dg_configs.TextureConfig) + dataclasses.fields(st_configs.STConfig)
+               + dataclasses.fields(st_configs.MultimodalConfig)):
     if _field.name in _NOT_FLAGS or _field.name in _FIELDS:
         continue
     _FIELDS[_field.name] = _field

@@ -4,7 +4,7 @@ import os
 
 import av
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from data.video_io import to_uint8
 
@@ -124,3 +124,32 @@ def write_png(path, image):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     Image.fromarray(_as_uint8(image)).save(path)
     return path
+
+
+def waveform_plot(rows, colours, height=80, width=600, gap=4):
+    """Waveforms drawn over each other, one panel per row (e.g. real audio against audio generated from video).
+
+    Args:
+      rows: list of lists of 1D signals in [-1, 1]; the signals of a row share one panel.
+      colours: one RGB tuple per signal of a row.
+
+    Returns:
+      uint8 array [rows * (height + gap) - gap, width, 3], white background, a grey zero line per panel.
+    """
+    image = Image.new("RGB", (width, len(rows) * (height + gap) - gap), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    for index, signals in enumerate(rows):
+        top = index * (height + gap)
+        middle = top + height / 2
+        draw.line([(0, middle), (width - 1, middle)], fill=(200, 200, 200))
+        if index:
+            draw.line([(0, top - gap / 2), (width - 1, top - gap / 2)], fill=(120, 120, 120))
+        for signal, colour in zip(signals, colours):
+            signal = np.clip(np.asarray(signal, np.float64), -1.0, 1.0)
+            # One vertical bar per pixel column from the column's minimum to its maximum (an envelope view).
+            columns = np.array_split(signal, width)
+            for column, values in enumerate(columns):
+                if len(values):
+                    low, high = middle - values.max() * height / 2, middle - values.min() * height / 2
+                    draw.line([(column, low), (column, high)], fill=colour)
+    return np.asarray(image)

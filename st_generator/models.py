@@ -126,3 +126,40 @@ class InitializationNetwork(keras.Model):
             if index + 1 < len(self.convolutions):
                 hidden = tf.nn.leaky_relu(hidden, alpha=0.2)
         return hidden
+
+
+# ---- WACV'19 §3.5: the audio generator of the shared audio-video representation -----------------------------------
+
+class AudioGenerator(keras.Model):
+    """G_a: the latent Z of a Model-3 video generator -> audio [batch, samples] in (-1, 1) (WACV'19 §3.5).
+
+    Z [batch, 1, 1, 1, channels] is read as a 1-sample sequence of `channels` channels, [batch, 1, channels]; then
+    1D transposed convolutions (paper: {512, 256, 128, 1}, kernel 20, stride 10, 'same' padding), each multiplying
+    the length by the stride: 1 -> 10 -> 100 -> 1000 -> 10000 samples = stride ** layers. BN (batch statistics,
+    as the video generator's) + ReLU between layers, tanh last; weights from N(0, 0.02²).
+    """
+
+    def __init__(self, filters, kernel_size=20, stride=10, init_std=0.02, **kwargs):
+        super().__init__(**kwargs)
+        if filters[-1] != 1:
+            raise ValueError(f"the last audio generator layer must have 1 filter (a mono signal), got {filters}")
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        self.deconvolutions = [
+            keras.layers.Conv1DTranspose(f, kernel_size, stride, padding="same", kernel_initializer=init,
+                                         name=f"audio_deconv{i + 1}") for i, f in enumerate(filters)]
+        self.normalizations = [FrameNormalization(name=f"audio_norm{i + 1}") for i in range(len(filters) - 1)]
+
+    def call(self, latents):
+        """latents [batch, 1, 1, 1, channels] -> audio [batch, samples]."""
+        hidden = tf.reshape(latents, [tf.shape(latents)[0], 1, latents.shape[-1]])
+        for index, deconvolution in enumerate(self.deconvolutions):
+            hidden = deconvolution(hidden)
+            if index < len(self.normalizations):
+                # [batch, length, c] -> [batch, length, 1, c]: one normalisation over batch and time.
+                hidden = tf.nn.relu(self.normalizations[index](hidden[:, :, None, :]))[:, :, 0, :]
+        return tf.tanh(hidden[:, :, 0])
+
+
+def audio_length(num_layers, stride):
+    """Samples the audio generator makes from its 1-sample input: stride ** layers ('same' padding)."""
+    return stride ** num_layers

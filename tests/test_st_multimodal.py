@@ -1,0 +1,190 @@
+"""The shared audio-video representation (WACV'19 §3.5, Table 4): data, audio generator, joint energy, CCA, runs."""
+
+import dataclasses
+import json
+import os
+import wave
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import main as cli
+from common import cca, runs
+from data import talking_mouth, writers
+from st_generator import configs, experiments
+from st_generator.models import AudioGenerator
+from st_generator.multimodal import MultimodalTrainer
+
+TINY = configs.MULTIMODAL_TINY
+
+
+def _tiny_data(config=TINY, seed=0):
+    return talking_mouth.talking_mouths(config.num_frames, config.image_size, config.num_samples, config.num_speakers,
+                                        config.num_phrases, config.num_repetitions, seed)
+
+
+def test_talking_mouths_deterministic_by_seed_and_mouth_follows_the_audio_envelope():
+    sizes = dict(num_frames=16, image_size=16, num_samples=4000, num_speakers=2, num_phrases=4, num_repetitions=2)
+    first, again = talking_mouth.talking_mouths(**sizes, seed=3), talking_mouth.talking_mouths(**sizes, seed=3)
+    other = talking_mouth.talking_mouths(**sizes, seed=4)
+    assert np.array_equal(first.videos, again.videos) and np.array_equal(first.audio, again.audio)
+    assert not np.allclose(first.videos, other.videos) and not np.allclose(first.audio, other.audio)
+    assert first.videos.shape == (16, 16, 16, 16, 3) and first.audio.shape == (16, 4000)
+    assert first.videos.min() >= -1 and first.videos.max() <= 1 and np.abs(first.audio).max() <= 1
+    assert sorted(set(first.phrases.tolist())) == [0, 1, 2, 3] and first.phrase_names[0] == "excuse_me"
+    # Mouth opening per frame (how far the frame is from the utterance's first, closed-mouth frame) against the
+    # audio's loudness over the same frame: they rise and fall together.
+    opening = np.mean(np.abs(first.videos - first.videos[:, :1]), axis=(2, 3, 4))
+    loudness = np.sqrt(np.mean(np.square(first.audio.reshape(16, 16, -1)), axis=2))
+    assert np.corrcoef(opening.ravel(), loudness.ravel())[0, 1] > 0.8
+    # Against the loudness of another utterance the relation is gone: the test can fail.
+    assert np.corrcoef(opening.ravel(), np.roll(loudness, 5, axis=1).ravel())[0, 1] < 0.5
+
+
+def _parameters(latent_channels, filters, kernel):
+    """Hand count: kernel x inputs x filters + bias per layer, one β per normalised channel."""
+    count, channels = 0, latent_channels
+    for f in filters:
+        count += kernel * channels * f + f
+        channels = f
+    return count + sum(filters[:-1])
+
+
+@pytest.mark.parametrize("config", [configs.MULTIMODAL_PAPER, configs.MULTIMODAL_QUICK, TINY],
+                         ids=lambda config: config.preset)
+def test_audio_generator_shapes_and_parameter_count(config):
+    generator = AudioGenerator(config.audio_filters, config.audio_kernel, config.audio_stride)
+    audio = generator(tf.random.normal([3, 1, 1, 1, config.latent_channels]))
+    assert audio.shape == (3, config.num_samples)
+    assert np.all(np.abs(audio.numpy()) < 1.0)
+    assert generator.count_params() == _parameters(config.latent_channels, config.audio_filters, config.audio_kernel)
+    if config.preset == "paper":  # 4 layers {512, 256, 128, 1}, kernel 20, stride 10: 10^4 samples.
+        assert config.num_samples == 10000 and generator.count_params() == 4305153
+
+
+def _trainer():
+    data = _tiny_data()
+    return MultimodalTrainer(TINY, data.videos, data.audio), data
+
+
+def test_joint_energy_gradient_is_the_sum_of_the_modalities():
+    trainer, data = _trainer()
+    latents = tf.Variable(tf.random.normal(trainer.latents.shape, seed=1))
+    videos, audio = tf.constant(data.videos), tf.constant(data.audio)
+
+    def gradient(**given):
+        with tf.GradientTape() as tape:
+            energy = tf.reduce_sum(trainer.energy(latents, **given))
+        return tape.gradient(energy, latents).numpy()
+
+    joint, from_video, from_audio = gradient(videos=videos, audio=audio), gradient(videos=videos), gradient(audio=audio)
+    prior = latents.numpy()  # Counted once in the joint energy, once in each one-modality energy.
+    np.testing.assert_allclose(joint, from_video + from_audio - prior, rtol=1e-4, atol=1e-5)
+    # Both modalities pull on Z (otherwise the sum would hold trivially).
+    assert np.abs(from_video - prior).max() > 1e-3 and np.abs(from_audio - prior).max() > 1e-3
+
+
+def test_inference_from_one_modality_ignores_the_other():
+    trainer, data = _trainer()
+    other_audio = np.random.default_rng(0).uniform(-1, 1, data.audio.shape).astype(np.float32)
+    other_videos = np.random.default_rng(1).uniform(-1, 1, data.videos.shape).astype(np.float32)
+    from_video = trainer.infer_latents(data.videos, data.audio, "video", seed=5).numpy()
+    np.testing.assert_array_equal(from_video, trainer.infer_latents(data.videos, other_audio, "video", seed=5))
+    from_audio = trainer.infer_latents(data.videos, data.audio, "audio", seed=5).numpy()
+    np.testing.assert_array_equal(from_audio, trainer.infer_latents(other_videos, data.audio, "audio", seed=5))
+    # The joint inference does see both, and each one-modality inference sees its own: the test can fail.
+    joint = trainer.infer_latents(data.videos, data.audio, "both", seed=5).numpy()
+    assert not np.allclose(joint, trainer.infer_latents(data.videos, other_audio, "both", seed=5))
+    assert not np.allclose(from_video, trainer.infer_latents(other_videos, data.audio, "video", seed=5))
+
+
+def test_cca_recovers_a_planted_linear_relation():
+    rng = np.random.default_rng(0)
+    shared = rng.standard_normal((400, 3))
+    x = shared @ rng.standard_normal((3, 20)) + 0.1 * rng.standard_normal((400, 20))
+    y = shared @ rng.standard_normal((3, 15)) + 0.1 * rng.standard_normal((400, 15))
+    train, test = slice(0, 300), slice(300, None)
+    model = cca.CCA(components=5, regularization=0.0, pca_dims=19).fit(x[train], y[train])
+    assert np.all(model.correlations[:3] > 0.99) and np.all(model.correlations[3:] < 0.5)
+    folds = np.arange(300) % 3
+    fitted, chosen = cca.select_and_fit(x[train], y[train], folds, "x_to_y")
+    assert chosen["components"] >= 3
+    # Prediction error near the noise (0.01 per value), far below the variance of y.
+    assert np.mean(np.square(fitted.predict_y(x[test]) - y[test])) < 0.05 * np.mean(np.var(y, axis=0))
+    fitted, _ = cca.select_and_fit(x[train], y[train], folds, "y_to_x")
+    assert np.mean(np.square(fitted.predict_x(y[test]) - x[test])) < 0.05 * np.mean(np.var(x, axis=0))
+    # Unrelated views: nothing to recover, and no better than the mean.
+    unrelated = rng.standard_normal((400, 15))
+    fitted, _ = cca.select_and_fit(x[train], unrelated[train], folds, "x_to_y")
+    assert np.mean(np.square(fitted.predict_y(x[test]) - unrelated[test])) > 0.9
+
+
+def test_tiny_run_writes_table_with_every_phrase_and_both_directions(tmp_path):
+    path, result = experiments.run_multimodal(TINY, str(tmp_path / "run"))
+    with open(os.path.join(path, "table.json")) as handle:
+        table = json.load(handle)
+    rows = {row["phrase"]: row for row in table["rows"]}
+    assert list(rows) == [name for name, _ in talking_mouth.PHRASES[:TINY.num_phrases]] + ["all"]
+    for name, row in rows.items():
+        for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"):
+            assert np.isfinite(row[key]) and row[key] >= 0
+            assert result[f"{name}_{key}"] == pytest.approx(row[key])
+        assert f"| {name} |" in table["markdown"]
+    # Held-out repetitions: the last repetition of every speaker and phrase.
+    assert result["test_utterances"] == TINY.num_speakers * TINY.num_phrases
+    assert runs.RunDirectory(path).read_metrics() == pytest.approx(result)
+    samples = os.listdir(os.path.join(path, "samples"))
+    assert {"video_observed_from_audio_cca.gif", "audio_real_from_video_cca.png"} <= set(samples)
+
+
+def _write_ouluvs2(root, speakers=2, phrases=2, repetitions=3, frames=12, size=16, rate=8000):
+    """A small OuluVS2-style folder: s<speaker>_v1_u<31..> .mp4 clips, each with a .wav of the same name."""
+    data = talking_mouth.talking_mouths(frames, size, frames * rate // 25, speakers, phrases, repetitions, seed=0)
+    for video, audio, speaker, phrase, repetition in zip(data.videos, data.audio, data.speakers, data.phrases,
+                                                         data.repetitions):
+        folder = os.path.join(root, f"s{speaker + 1}")
+        os.makedirs(folder, exist_ok=True)
+        stem = os.path.join(folder, f"s{speaker + 1}_v1_u{31 + 3 * phrase + repetition}")
+        writers.write_mp4(stem + ".mp4", video)
+        with wave.open(stem + ".wav", "wb") as handle:
+            handle.setnchannels(1)
+            handle.setsampwidth(2)
+            handle.setframerate(rate)
+            handle.writeframes((audio * 32767).astype(np.int16).tobytes())
+    writers.write_mp4(os.path.join(root, "s1", "s1_v2_u31.mp4"), data.videos[0])  # Another view: skipped.
+    return data
+
+
+def test_ouluvs_layout_loads_and_trains(tmp_path):
+    root = str(tmp_path / "ouluvs2")
+    written = _write_ouluvs2(root)
+    loaded = talking_mouth.load_ouluvs(root, TINY.num_frames, TINY.image_size, TINY.num_samples)
+    assert loaded.videos.shape == (12, 4, 8, 8, 3) and loaded.audio.shape == (12, 100)
+    assert sorted(zip(loaded.speakers, loaded.phrases, loaded.repetitions)) == sorted(
+        zip(written.speakers, written.phrases, written.repetitions))
+    assert loaded.phrase_names == ("excuse_me", "goodbye")
+    # The audio read back is the written one, time-normalised to 100 samples (loudness follows the syllables).
+    envelope = np.abs(loaded.audio).reshape(12, 4, 25).mean(axis=2)
+    reference = np.abs(written.audio).reshape(12, 4, -1).mean(axis=2)
+    assert np.corrcoef(envelope.ravel(), reference.ravel())[0, 1] > 0.8
+    config = dataclasses.replace(TINY, data=root)
+    path, result = experiments.run_multimodal(config, str(tmp_path / "run"))
+    assert result["test_utterances"] == 4 and os.path.isfile(os.path.join(path, "table.json"))
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda root: None, "no such folder"),
+    (lambda root: os.makedirs(os.path.join(root, "s1")), "found no OuluVS utterance videos"),
+])
+def test_bad_ouluvs_folder_is_one_line_error(tmp_path, capsys, make, message):
+    root = str(tmp_path / "ouluvs")
+    make(root)
+    workdir = str(tmp_path / "run")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.entry(["main.py", "--experiment", "st_multimodal", "--preset", "tiny", "--data", root,
+                   "--workdir", workdir])
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0] and root in lines[0]
+    assert not os.path.exists(workdir)
