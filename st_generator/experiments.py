@@ -9,7 +9,7 @@ import tensorflow as tf
 from common import cca, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, talking_mouth, writers
-from st_generator import configs
+from st_generator import configs, export
 from st_generator.multimodal import MultimodalTrainer
 from st_generator.train import HIDDEN, Trainer
 
@@ -83,6 +83,22 @@ def _train(config, run, observed, visible=None, description=""):
     trainer = Trainer(config, observed, visible)
     loop = run_training(trainer, run, description)
     return trainer, loop
+
+
+def restore_trainer(workdir):
+    """The trainer of a finished or interrupted st_synthesis / st_interpolate / st_recover run, at its latest
+    checkpoint (weights, chains, RNG); its segments are not reloaded (zeros of the trained shape stand in)."""
+    run = runs.RunDirectory(workdir)
+    config = runs.config_from_dict(configs.STConfig, run.read_config_dict())
+    latest = tf.train.latest_checkpoint(run.checkpoint_dir)
+    if latest is None:
+        raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
+    shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+    num_segments = shapes["latents/.ATTRIBUTES/VARIABLE_VALUE"][0]
+    trainer = Trainer(config, np.zeros([num_segments, *config.video_shape, 3], np.float32))
+    if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():
+        raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
+    return run, trainer
 
 
 def _errors(prefix, recovered, original, visible):
@@ -464,7 +480,7 @@ class Experiment:
     presets: dict
     modes: dict
     variant: object = None
-    export: object = None  # No SavedModel export for the spatial-temporal runs yet.
+    export: object = None  # `export(run, stored config dict) -> (tf.Module, signatures)`; None = not exportable.
 
     def mode_names(self):
         return sorted(self.modes) + (["export"] if self.export is not None else [])
@@ -473,15 +489,17 @@ class Experiment:
 EXPERIMENTS = {
     "st_synthesis": Experiment("st_synthesis", configs.STConfig, configs.PRESETS["st_synthesis"],
                                {"train": lambda config, workdir, options: run_synthesis(config, workdir)},
-                               variant=configs.model_variant),
+                               variant=configs.model_variant, export=export.export_generator),
     "st_interpolate": Experiment("st_interpolate", configs.STConfig, configs.PRESETS["st_interpolate"],
                                  {"train": lambda config, workdir, options: run_interpolation(config, workdir),
                                   "table": lambda config, workdir, options: interpolation_table(
-                                      config, workdir, selected_clips(options.get("data")))}),
+                                      config, workdir, selected_clips(options.get("data")))},
+                                 export=export.export_generator),
     "st_recover": Experiment("st_recover", configs.STConfig, configs.PRESETS["st_recover"],
                              {"train": lambda config, workdir, options: run_recovery(config, workdir),
                               "table": lambda config, workdir, options: recovery_table(
-                                  config, workdir, selected_clips(options.get("data")))}),
+                                  config, workdir, selected_clips(options.get("data")))},
+                             export=export.export_generator),
     "st_multimodal": Experiment("st_multimodal", configs.MultimodalConfig, configs.MULTIMODAL_PRESETS,
                                 {"train": lambda config, workdir, options: run_multimodal(config, workdir)}),
 }

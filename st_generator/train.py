@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from common import langevin
 from data import writers
+from dynamic_generator import sampling
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
 
 # Occluded pixels are shown black in the written clips.
@@ -198,16 +199,22 @@ class Trainer:
         videos = self._generate_step(latents, 1).numpy()
         return np.where(visible.numpy() > 0, observed.numpy(), videos)
 
+    @property
+    def per_sample_normalization(self):
+        """True when the model learned one segment at a time: its samples are then normalised one by one."""
+        return max(batch.stop - batch.start for batch in self.batches) == 1
+
     def synthesize(self, num_samples, seed, grid=None):
         """New videos: Z ~ N(0, I) on `grid` (t, h, w; default the training grid), x = G_W(Z) (§4.1).
 
+        Z comes from `tf.random.stateless_normal` with the seed pair (seed, 0) (dynamic_generator/sampling.py), so
+        the same seed gives the same videos in any process, and in an exported SavedModel (st_generator/export.py).
         Normalisation statistics are per sample when the model was trained on one segment at a time, and over the
         samples together otherwise, as in training.
         """
-        generator = tf.random.Generator.from_seed(seed)
-        latents = generator.normal([num_samples, *(grid or self.config.latent_grid), self.config.latent_channels])
-        single = max(batch.stop - batch.start for batch in self.batches) == 1
-        return self._generate_step(latents, num_samples if single else 1).numpy()
+        shape = [num_samples, *(grid or self.config.latent_grid), self.config.latent_channels]
+        latents = sampling.chunk_noise(seed, 0, shape)
+        return self._generate_step(latents, num_samples if self.per_sample_normalization else 1).numpy()
 
     def summary_images(self):
         """TensorBoard images of the first segment: occluded (or observed) over recovered (or reconstructed)."""

@@ -185,3 +185,78 @@ def test_action_and_animate_exports_equal_their_runs_samplers(tmp_path):
     expected = trainer.animate(video_io.normalize_frames(images), 6, 1, 3, reference)[:, 0]
     assert served["animate"].shape == (2, 6, 16, 16, 3)
     np.testing.assert_array_equal(served["animate"], video_io.to_uint8(expected))
+
+
+# ---- spatial-temporal runs (st_generator/export.py) ---------------------------------------------------------------
+
+SERVE_ST = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+sys.path = [p for p in sys.path if p not in ("", {repo!r})]
+out = {{}}
+for name, path in {exports!r}.items():
+    model = tf.saved_model.load(path)
+    for samples, seed in [(2, 5), (1, 7), (3, 5)]:
+        out[f"{{name}}_{{samples}}_{{seed}}"] = model.generate(tf.constant(samples), tf.constant(seed, tf.int64)).numpy()
+    serving = model.signatures["generate"](num_samples=tf.constant(1), seed=tf.constant(3, tf.int64))
+    out[f"{{name}}_signature"] = list(serving.values())[0].numpy()
+np.savez({result!r}, **out)
+print(json.dumps(sorted(name for name in sys.modules
+                        if name.split(".")[0] in ("common", "data", "dynamic_generator", "st_generator", "main"))))
+"""
+
+# (name, argv): Model-1 (larger, longer grid; one segment: per-sample normalisation), Model-2 (longer), Model-3
+# (4 segments in one batch: normalisation over the samples together), Model-2 of st_interpolate (masked training).
+ST_RUNS = (("model1", ["--experiment", "st_synthesis", "--model", "1"], (8, 16, 16)),
+           ("model2", ["--experiment", "st_synthesis", "--model", "2"], (32, 8, 8)),
+           ("model3", ["--experiment", "st_recover", "--init", "li"], (4, 8, 8)),
+           ("interpolate", ["--experiment", "st_interpolate"], (16, 8, 8)))
+
+
+def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sampler(tmp_path):
+    from st_generator import experiments as st_experiments
+
+    exports = {}
+    for name, argv, _ in ST_RUNS:
+        workdir = str(tmp_path / name)
+        with pytest.raises(SystemExit) as exit_info:
+            cli.entry(["main.py", *argv, "--preset", "tiny", "--iterations", "2", "--workdir", workdir])
+            raise SystemExit(0)
+        assert exit_info.value.code == 0
+        exports[name] = str(tmp_path / f"{name}_saved")
+        assert _export(workdir, exports[name]) == 0
+    result = str(tmp_path / "served.npz")
+    completed = subprocess.run([sys.executable, "-c", SERVE_ST.format(repo=REPO, exports=exports, result=result)],
+                               capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []  # Served without our code.
+    served = np.load(result)
+
+    for name, _, shape in ST_RUNS:
+        _, trainer = st_experiments.restore_trainer(str(tmp_path / name))
+        grid = trainer.config.synthesis_grid or None
+        for samples, seed in [(2, 5), (1, 7), (3, 5)]:
+            got = served[f"{name}_{samples}_{seed}"]
+            assert got.dtype == np.uint8 and got.shape == (samples, *shape, 3), (name, got.shape)
+            # Z from the stateless stream (seed, 0) in both, the same ops: equal to the last bit.
+            np.testing.assert_array_equal(got, video_io.to_uint8(trainer.synthesize(samples, seed, grid)), name)
+        assert served[f"{name}_signature"].shape == (1, *shape, 3)
+        assert not np.array_equal(served[f"{name}_1_7"][0], served[f"{name}_2_5"][0])  # Seeds differ.
+        if trainer.per_sample_normalization:  # Each sample alone: the first of 3 is the first of 2.
+            np.testing.assert_array_equal(served[f"{name}_3_5"][:2], served[f"{name}_2_5"])
+    _, trainer = st_experiments.restore_trainer(str(tmp_path / "model3"))
+    assert not trainer.per_sample_normalization
+    # The restored (and exported) weights are the trained ones, not a fresh initialisation.
+    reader = tf.train.load_checkpoint(runs.RunDirectory(str(tmp_path / "model3")).checkpoint_dir)
+    stored = [reader.get_tensor(name) for name in reader.get_variable_to_shape_map()]
+    loaded = tf.saved_model.load(exports["model3"])
+    assert len(loaded.weights) == len(trainer.model.weights)
+    for variable in loaded.weights:
+        assert any(np.shape(array) == tuple(variable.shape) and np.array_equal(array, variable.numpy())
+                   for array in stored), variable.name
+    from st_generator.train import Trainer as STTrainer
+    fresh = STTrainer(trainer.config, np.zeros([4, *trainer.config.video_shape, 3], np.float32))
+    assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(fresh.model.weights, loaded.weights))
+    config = json.load(open(os.path.join(exports["model1"], "assets.extra", "config.json")))
+    assert config["experiment"] == "st_synthesis" and config["model"] == 1
