@@ -84,6 +84,17 @@ def resolved_config(experiment, stored=None):
             config = variant(config, FLAGS["model"].value)  # e.g. st_synthesis --model 1: Model-1's preset.
     else:
         config = stored
+    known = {field.name for field in dataclasses.fields(config)}
+    for name in _FIELDS:  # A setting of another experiment would otherwise be silently ignored.
+        if name in known or not FLAGS[name].present:
+            continue
+        if name == "strategy":
+            if FLAGS.strategy == "default":
+                continue
+            raise ValueError(f"--strategy {FLAGS.strategy}: --experiment {experiment.name} trains on one device "
+                             f"only; drop --strategy (or pass --strategy default)")
+        raise ValueError(f"--{name} is not a setting of --experiment {experiment.name}; drop it (python main.py "
+                         f"--helpfull lists the flags, the README each experiment's settings)")
     overrides = {}
     for field in dataclasses.fields(config):
         if field.name in _NOT_FLAGS or FLAGS[field.name].value is None:
@@ -148,6 +159,13 @@ def run(argv):
     if stored_name and (stored_name != experiment.name if trains else not _compatible(experiment.name, stored_name)):
         raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored_name!r} run, not {experiment.name!r}; "
                          f"choose another --workdir (or --experiment {stored_name})")
+    used = getattr(experiment, "option_flags", None)  # Option flags its modes read (None: not checked).
+    if used is not None:
+        for option in OPTION_FLAGS:
+            ignored = option not in _FIELDS and option not in used and FLAGS[option].present
+            if ignored and not (option == "export_dir" and FLAGS.mode == "export"):
+                raise ValueError(f"--{option} is not used by --experiment {experiment.name} --mode {FLAGS.mode}; "
+                                 f"drop it")
     if FLAGS.deterministic:
         make_deterministic(FLAGS.seed if FLAGS.seed is not None else 0)
     if FLAGS.mode == "export":

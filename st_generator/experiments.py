@@ -481,6 +481,7 @@ class Experiment:
     modes: dict
     variant: object = None
     export: object = None  # `export(run, stored config dict) -> (tf.Module, signatures)`; None = not exportable.
+    option_flags: tuple = ()  # main.py's option flags (not config fields) these modes read; others are refused.
 
     def mode_names(self):
         return sorted(self.modes) + (["export"] if self.export is not None else [])

@@ -74,6 +74,13 @@ def files(tmp_path_factory):
                        "--workdir", runs[f"{experiment.upper()}_RUN"]])
             raise SystemExit(0)
         assert exit_info.value.code == 0
+    runs["ST_RUN"] = str(root / "st_run")  # A spatial-temporal run (st_recover, Model-3).
+    with pytest.raises(SystemExit) as exit_info:
+        cli.entry(["main.py", "--experiment", "st_recover", "--preset", "tiny", "--iterations", "1", "--workdir",
+                   runs["ST_RUN"]])
+        raise SystemExit(0)
+    assert exit_info.value.code == 0
+    os.makedirs(root / "empty_folder")
     with open(os.path.join(runs["ACTION_RUN"], "clips.json")) as handle:
         runs["CLIP_A"], runs["CLIP_B"] = json.load(handle)["training"][:2]
     return runs
@@ -89,7 +96,7 @@ def _snapshot(path):
     return digest
 
 
-RUNS = ("TEXTURE_RUN", "RECOVER_RUN", "ACTION_RUN", "ANIMATE_RUN")
+RUNS = ("TEXTURE_RUN", "RECOVER_RUN", "ACTION_RUN", "ANIMATE_RUN", "ST_RUN")
 TRAIN = ["--preset", "tiny", "--workdir", "{NEW}"]
 RECOVER = ["--experiment", "recover"] + TRAIN
 INPAINT = ["--experiment", "inpaint"] + TRAIN
@@ -100,6 +107,11 @@ ANIMATE_MODE = ["--mode", "animate", "--workdir", "{ANIMATE_RUN}"]
 RECOVER_NEW = ["--experiment", "recover", "--mode", "recover_new", "--workdir", "{RECOVER_RUN}"]
 SAMPLE = ["--mode", "sample", "--workdir", "{TEXTURE_RUN}"]
 EXPORT = ["--mode", "export", "--workdir", "{TEXTURE_RUN}"]
+ST_SYNTHESIS = ["--experiment", "st_synthesis"] + TRAIN
+ST_INTERPOLATE = ["--experiment", "st_interpolate"] + TRAIN
+ST_RECOVER = ["--experiment", "st_recover"] + TRAIN
+ST_MULTIMODAL = ["--experiment", "st_multimodal"] + TRAIN
+ST_EXPORT = ["--mode", "export", "--workdir", "{ST_RUN}"]
 
 # (case id, argv, what the error line must name: the problem, then the fix).
 CASES = [
@@ -250,6 +262,112 @@ CASES = [
                               "--steps", "1"], ["--steps must be at least 2", "got 1"]),
     ("recover_new-zero-iterations", RECOVER_NEW + ["--data", "synthetic:fire", "--inference_iterations", "0"],
      ["--inference_iterations must be positive", "got 0"]),
+    # ---- spatial-temporal experiments (st_generator) ----
+    # Videos: missing, undecodable, empty, truncated, an image, too short for the segments.
+    ("st_recover-missing-video", ST_RECOVER + ["--data", "{V}/none.avi"], ["no such file", "Give a video file"]),
+    ("st_synthesis-missing-video", ST_SYNTHESIS + ["--data", "{V}/none.avi"], ["no such file", "Give a video"]),
+    ("st_synthesis-model1-missing-video", ST_SYNTHESIS + ["--model", "1", "--data", "{V}/none.avi"],
+     ["no such file", "Give a video"]),
+    ("st_interpolate-missing-video", ST_INTERPOLATE + ["--data", "{V}/none.avi"], ["no such file", "Give a video"]),
+    ("st_recover-garbage-video", ST_RECOVER + ["--data", "{V}/garbage.avi"], ["cannot decode video", "give a video"]),
+    ("st_synthesis-empty-video", ST_SYNTHESIS + ["--data", "{V}/empty.avi"], ["empty.avi", "give a video file"]),
+    ("st_recover-truncated-mp4", ST_RECOVER + ["--data", "{V}/truncated.mp4"], ["cannot decode video", "give a"]),
+    ("st_recover-truncated-avi", ST_RECOVER + ["--data", "{V}/truncated.avi"], ["truncated.avi", "--num_frames"]),
+    ("st_interpolate-image-not-video", ST_INTERPOLATE + ["--data", "{V}/frame.png"],
+     ["is not a video file", "give a video"]),
+    ("st_recover-one-segment", ST_RECOVER + ["--data", "{V}/short.avi"],
+     ["gives 1 segment(s)", "a longer clip, or a smaller --num_frames"]),
+    ("st_interpolate-too-few-frames", ST_INTERPOLATE + ["--data", "{V}/short.avi"],
+     ["has 5 frames but 16 were asked for", "or a longer clip"]),
+    ("st_synthesis-quick-too-few-frames", ["--experiment", "st_synthesis", "--workdir", "{NEW}", "--data",
+                                           "{V}/short.avi"], ["has 5 frames but 16", "pass --num_frames"]),
+    ("st_recover-unknown-synthetic", ST_RECOVER + ["--data", "synthetic:smoke"], ["unknown synthetic", "choose"]),
+    # Zero or negative sizes, shapes that do not agree.
+    ("st_recover-zero-image-size", ST_RECOVER + ["--image_size", "0"], ["--image_size must be positive", "got 0"]),
+    ("st_recover-negative-frames", ST_RECOVER + ["--num_frames", "-4"], ["--num_frames must be positive", "-4"]),
+    ("st_synthesis-zero-channels", ST_SYNTHESIS + ["--latent_channels", "0"], ["--latent_channels must be", "0"]),
+    ("st_recover-negative-batch", ST_RECOVER + ["--batch_size", "-1"], ["--batch_size must be 0 (all) or positive"]),
+    ("st_recover-zero-latent-grid", ST_RECOVER + ["--latent_grid", "0,1,1"], ["--latent_grid must be three positive"]),
+    ("st_synthesis-two-number-grid", ST_SYNTHESIS + ["--synthesis_grid", "1,2"],
+     ["--synthesis_grid must be empty or three positive integers", "(1, 2)"]),
+    ("st_recover-non-integer-grid", ST_RECOVER + ["--latent_grid", "1,x,1"], ["comma-separated integers", "1,x,1"]),
+    ("st_recover-frames-disagree", ST_RECOVER + ["--num_frames", "6"],
+     ["makes videos of 4 frames", "change the latent grid or the number of layers"]),
+    ("st_recover-zero-iterations", ST_RECOVER + ["--iterations", "0"], ["--num_iterations must be positive", "0"]),
+    ("st_recover-negative-sigma", ST_RECOVER + ["--sigma", "-1"], ["--sigma must be positive", "-1.0"]),
+    ("st_recover-test-fraction", ST_RECOVER + ["--test_fraction", "1.5"], ["--test_fraction must be between 0 and 1"]),
+    ("st_multimodal-zero-speakers", ST_MULTIMODAL + ["--num_speakers", "0"], ["--num_speakers must be positive"]),
+    ("st_multimodal-zero-frames", ST_MULTIMODAL + ["--num_frames", "0"], ["--num_frames must be positive", "0"]),
+    # Unknown flag values, and flags another experiment has.
+    ("st_synthesis-unknown-model", ST_SYNTHESIS + ["--model", "4"], ["--model must be 1, 2 or 3", "got 4"]),
+    ("st_recover-unknown-model", ST_RECOVER + ["--model", "0"], ["--model must be 1, 2 or 3", "got 0"]),
+    ("st_recover-unknown-stage", ST_RECOVER + ["--stage", "middle"], ["--stage must be one of", "'middle'"]),
+    ("st_recover-unknown-init", ST_RECOVER + ["--init", "random"], ["--init must be one of", "'random'"]),
+    ("st_recover-unknown-test-mask", ST_RECOVER + ["--test_masks", "m50,zz"], ["unknown mask 'zz'", "choose from"]),
+    ("st_interpolate-unknown-mask", ST_INTERPOLATE + ["--mask_type", "m75"], ["unknown mask 'm75'", "choose from"]),
+    ("st_recover-mask-file", ST_RECOVER + ["--mask", "{V}/mask_ok.npy"],
+     ["--mask is not a setting of --experiment st_recover", "drop it"]),
+    ("st_recover-texture-setting", ST_RECOVER + ["--energy_scale", "sum"], ["--energy_scale is not a setting", "drop"]),
+    ("st_synthesis-sample-option", ST_SYNTHESIS + ["--num_samples", "4"],
+     ["--num_samples is not used by --experiment st_synthesis", "drop it"]),
+    ("st_multimodal-model", ST_MULTIMODAL + ["--model", "2"], ["--model is not a setting of", "st_multimodal"]),
+    ("st_multimodal-strategy", ST_MULTIMODAL + ["--strategy", "mirrored"],
+     ["st_multimodal trains on one device only", "drop --strategy"]),
+    ("texture-st-setting", TRAIN + ["--latent_grid", "1,1,1"], ["--latent_grid is not a setting", "texture"]),
+    ("st_recover-unknown-preset", ["--experiment", "st_recover", "--preset", "huge", "--workdir", "{NEW}"],
+     ["unknown preset 'huge'", "choose one of"]),
+    ("st_recover-unknown-mode", ["--experiment", "st_recover", "--mode", "sample", "--workdir", "{NEW}"],
+     ["--mode sample does not exist for st_recover", "choose one of"]),
+    # Runs of other experiments or configurations in --workdir.
+    ("st_recover-into-texture-run", ["--experiment", "st_recover", "--workdir", "{TEXTURE_RUN}"],
+     ["holds a 'texture' run, not 'st_recover'", "choose another --workdir"]),
+    ("st_synthesis-into-st_recover-run", ["--experiment", "st_synthesis", "--workdir", "{ST_RUN}"],
+     ["holds a 'st_recover' run, not 'st_synthesis'", "choose another --workdir"]),
+    ("texture-into-st-run", ["--experiment", "texture", "--workdir", "{ST_RUN}"],
+     ["holds a 'st_recover' run, not 'texture'", "choose another --workdir"]),
+    ("st_multimodal-into-st-run", ["--experiment", "st_multimodal", "--workdir", "{ST_RUN}"],
+     ["holds a 'st_recover' run, not 'st_multimodal'", "choose another --workdir"]),
+    ("st-other-preset", ["--experiment", "st_recover", "--preset", "quick", "--workdir", "{ST_RUN}"],
+     ["holds a 'tiny' run, not 'quick'", "choose another --workdir"]),
+    ("st-other-configuration", ["--experiment", "st_recover", "--workdir", "{ST_RUN}", "--latent_channels", "9"],
+     ["another configuration (latent_channels", "choose another --workdir"]),
+    ("st-sample-on-st-run", ["--mode", "sample", "--workdir", "{ST_RUN}"],
+     ["--mode sample does not exist for st_recover", "choose one of"]),
+    ("st-recover_new-on-st-run", ["--experiment", "recover", "--mode", "recover_new", "--workdir", "{ST_RUN}",
+                                  "--data", "synthetic:fire"], ["holds a 'st_recover' run", "choose another"]),
+    # Export of a spatial-temporal run.
+    ("st-export-existing-dir", ST_EXPORT + ["--export_dir", "{TEXTURE_RUN}"], ["already exists", "choose a new"]),
+    ("st-export-no-export-dir", ST_EXPORT, ["needs --export_dir", "a new folder"]),
+    ("st-export-dir-under-a-file", ST_EXPORT + ["--export_dir", "{V}/a_file/saved"], ["cannot create", "writable"]),
+    ("st-export-as-texture", ["--experiment", "texture"] + ST_EXPORT + ["--export_dir", "{V}/saved"],
+     ["holds a 'st_recover' run, not 'texture'", "--experiment st_recover"]),
+    ("st-export-sample-option", ST_EXPORT + ["--export_dir", "{V}/saved", "--num_samples", "2"],
+     ["--num_samples is not used", "drop it"]),
+    ("st-export-no-run", ["--experiment", "st_recover", "--mode", "export", "--workdir", "{NEW}", "--export_dir",
+                          "{V}/saved"], ["no run in", "train one first"]),
+    ("st_multimodal-export", ["--experiment", "st_multimodal", "--mode", "export", "--workdir", "{NEW}",
+                              "--export_dir", "{V}/saved"], ["--mode export does not exist for st_multimodal"]),
+    # --mode table: clips by name.
+    ("st_recover-table-unknown-clip", ["--experiment", "st_recover", "--mode", "table", "--preset", "tiny",
+                                       "--workdir", "{NEW}", "--data", "nosuch"],
+     ["['nosuch'] is not one of", "--data picks table clips by name"]),
+    ("st_interpolate-table-unknown-clip", ["--experiment", "st_interpolate", "--mode", "table", "--preset", "tiny",
+                                           "--workdir", "{NEW}", "--data", "synthetic_fire,nope"],
+     ["['nope'] is not one of", "--data picks table clips by name"]),
+    # st_multimodal: a bad OuluVS folder.
+    ("st_multimodal-missing-folder", ST_MULTIMODAL + ["--data", "{V}/no_folder"],
+     ["no such folder", "Give the OuluVS folder"]),
+    ("st_multimodal-empty-folder", ST_MULTIMODAL + ["--data", "{V}/empty_folder"],
+     ["found no OuluVS utterance videos", "expected one folder per speaker"]),
+    ("st_multimodal-video-not-folder", ST_MULTIMODAL + ["--data", "{V}/long.avi"],
+     ["no such folder", "Give the OuluVS folder"]),
+    ("st_multimodal-too-few-repetitions", ST_MULTIMODAL + ["--test_repetitions", "2"],
+     ["leaves fewer than 2 training repetitions", "raise --num_repetitions"]),
+    ("st_multimodal-audio-filters", ST_MULTIMODAL + ["--audio_filters", "4,2"], ["must end with 1", "mono"]),
+    # Output folders that cannot be written.
+    ("st_recover-workdir-under-a-file", ST_RECOVER[:-1] + ["{V}/a_file/run"], ["cannot create", "choose a writable"]),
+    ("st_multimodal-workdir-in-proc", ST_MULTIMODAL[:-1] + ["/proc/no_such_dir/run"],
+     ["cannot create", "choose a writable"]),
 ]
 
 
