@@ -5,19 +5,27 @@ import tensorflow as tf
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
+# One strategy of each kind per process: trainers built one after another share it (two MirroredStrategy
+# instances would number their collective operations alike and abort each other's).
+_STRATEGIES = {}
+
+
 def make_strategy(name):
     """`default`: no distribution (one device); `mirrored`: every local GPU, or the logical CPUs when there are
     several (tests split one CPU in two); `multi_worker`: MultiWorkerMirroredStrategy, configured by `TF_CONFIG`."""
     if name == "default":
         return tf.distribute.get_strategy()
-    if name == "mirrored":
-        devices = [device.name for device in tf.config.list_logical_devices("GPU")]
-        if not devices:
-            devices = [device.name for device in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise ValueError(f"--strategy must be one of {STRATEGIES}, got {name!r}")
+    if name not in STRATEGIES:
+        raise ValueError(f"--strategy must be one of {STRATEGIES}, got {name!r}")
+    if name not in _STRATEGIES:
+        if name == "mirrored":
+            devices = [device.name for device in tf.config.list_logical_devices("GPU")]
+            if not devices:
+                devices = [device.name for device in tf.config.list_logical_devices("CPU")]
+            _STRATEGIES[name] = tf.distribute.MirroredStrategy(devices)
+        else:
+            _STRATEGIES[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _STRATEGIES[name]
 
 
 def num_replicas():
@@ -74,3 +82,17 @@ def sharded_step(strategy, function, reductions, prepare=None):
         return tuple(joined)
 
     return tf.function(step)
+
+
+def compile_step(strategy, function, reductions, prepare=None):
+    """`function` compiled for `strategy`: on one replica a plain `tf.function` (with `prepare`'s keyword arguments
+    added), on several `sharded_step`, so that both draw the same random numbers and return the same results."""
+    if strategy.num_replicas_in_sync > 1:
+        return sharded_step(strategy, function, reductions, prepare)
+    if prepare is None:
+        return tf.function(function)
+
+    def prepared_step(*args, **kwargs):
+        return function(*args, **dict(kwargs, **prepare(*args, **kwargs)))
+
+    return tf.function(prepared_step)

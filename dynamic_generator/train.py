@@ -131,16 +131,8 @@ class Trainer:
                              f"{sizes} clips; choose --batch_size (and a number of clips) divisible by {replicas}")
 
     def _compile(self, step, reductions, prepare=None):
-        """The compiled step; with several replicas, sharded over them (common/distribute.sharded_step)."""
-        if self.num_replicas == 1:
-            if prepare is None:
-                return tf.function(step)
-
-            def prepared_step(*args, **kwargs):
-                return step(*args, **dict(kwargs, **prepare(*args, **kwargs)))
-
-            return tf.function(prepared_step)
-        return distribute.sharded_step(self.strategy, step, reductions, prepare)
+        """The compiled step; with several replicas, sharded over them (common/distribute.compile_step)."""
+        return distribute.compile_step(self.strategy, step, reductions, prepare)
 
     def _build_networks(self):
         """Hook for subclasses that learn more networks than the generator (created after the seed is set)."""

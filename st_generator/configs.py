@@ -46,6 +46,7 @@ class STConfig:
     adam_beta1: float = 0.5
     num_iterations: int = 500
     batch_size: int = 0  # Segments per learning step (0 = all); one iteration sweeps every segment once.
+    strategy: str = "default"  # tf.distribute: default (one device), mirrored or multi_worker (README).
 
     # LI-ABP (§3.3) and recovery (§3.4, §4.2).
     init: str = "abp"
@@ -82,6 +83,8 @@ class STConfig:
             raise ValueError(f"--test_fraction must be between 0 and 1, got {self.test_fraction}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"--model must be 1, 2 or 3, got {self.model}")
+        if self.strategy not in ("default", "mirrored", "multi_worker"):
+            raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {INITS}, got {self.init!r}")
         if self.stage not in STAGES:

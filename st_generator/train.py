@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import langevin
+from common import distribute, langevin
 from data import writers
 from dynamic_generator import sampling
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
@@ -56,14 +56,18 @@ class Trainer:
         self.observed = observed * self.visible
         self.num_segments = len(observed)
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
-        self.model = build_generator(config)
-        self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-        self.optimizer.build(self.model.trainable_variables)
-        self.init_network = self.init_optimizer = None
-        if config.init == "li":
-            self.init_network = build_initialization_network(config)
-            self.init_optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-            self.init_optimizer.build(self.init_network.trainable_variables)
+        # Weights and Adam slots live in the strategy's scope (mirrored over its replicas); the chains' latents and
+        # the RNG stay on the host, and every replica gets its share of the segments of a batch.
+        self.strategy = distribute.make_strategy(config.strategy)
+        with self.strategy.scope():
+            self.model = build_generator(config)
+            self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+            self.optimizer.build(self.model.trainable_variables)
+            self.init_network = self.init_optimizer = None
+            if config.init == "li":
+                self.init_network = build_initialization_network(config)
+                self.init_optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
+                self.init_optimizer.build(self.init_network.trainable_variables)
         self.generator = tf.random.Generator.from_seed(config.seed)
         self.latents = tf.Variable(self.generator.normal([self.num_segments, *config.latent_grid,
                                                           config.latent_channels]), name="latents")
@@ -72,11 +76,31 @@ class Trainer:
         batch = config.batch_size or self.num_segments
         self.batches = [slice(start, min(start + batch, self.num_segments))
                         for start in range(0, self.num_segments, batch)]
-        self._infer_step = tf.function(self._infer)
-        self._learn_step = tf.function(self._learn)
-        self._learn_init_step = tf.function(self._learn_initialization)
+        self._check_distribution()
+        # Training's steps are sharded over the replicas (common/distribute.py); the random draws of a step are made
+        # for the whole batch before it is shared out, so N devices draw what one does.
+        strategy = self.strategy
+        self._infer_step = distribute.compile_step(strategy, self._infer, ("batch",), prepare=self._langevin_draws)
+        self._learn_step = distribute.compile_step(strategy, self._learn, ("sum", "sum", "sum"))
+        self._learn_init_step = distribute.compile_step(strategy, self._learn_initialization, ("sum",),
+                                                        prepare=self._model_draws)
+        # Recovery, reconstruction and synthesis (weights frozen) run on one device, whatever the strategy.
+        self._infer_one_device = distribute.compile_step(tf.distribute.get_strategy(), self._infer, ("batch",),
+                                                         prepare=self._langevin_draws)
         self._generate_step = tf.function(self._generate)
         self._initialize_step = tf.function(self._initialize)
+
+    @property
+    def num_replicas(self):
+        return self.strategy.num_replicas_in_sync
+
+    def _check_distribution(self):
+        replicas = self.num_replicas
+        sizes = sorted({batch.stop - batch.start for batch in self.batches})
+        if replicas > 1 and any(size % replicas for size in sizes):
+            raise ValueError(f"--strategy {self.config.strategy} has {replicas} replicas but the batches hold {sizes} "
+                             f"segments; choose --batch_size (and a number of segments, --max_segments) divisible "
+                             f"by {replicas}")
 
     def trackables(self):
         """What a checkpoint holds: weights, optimizer slots, the chains' latents, iteration and RNG state."""
@@ -99,35 +123,53 @@ class Trainer:
 
     # ---- compiled steps -------------------------------------------------------------------------------------
 
-    def _infer(self, observed, latents, visible, num_steps, step_size):
-        """Step 1 of ABP: `num_steps` Langevin steps on Z given the (visible) pixels, from `latents` (Eq. 4)."""
+    def _langevin_draws(self, observed, latents, visible, num_steps, step_size):
+        """The N(0, I) draws of every Langevin step, per segment: {"noises": [[segments, num_steps, t, h, w, c]]}."""
+        return {"noises": [self.generator.normal([latents.shape[0], num_steps, *latents.shape[1:]])]}
+
+    def _model_draws(self, visible):
+        """LI-ABP's Z̃ ~ N(0, I), one per segment of the batch: {"sampled": [segments, t, h, w, c]}."""
+        return {"sampled": self.generator.normal([visible.shape[0], *self.config.latent_grid,
+                                                  self.config.latent_channels])}
+
+    def _infer(self, observed, latents, visible, num_steps, step_size, noises):
+        """Step 1 of ABP: `num_steps` Langevin steps on Z given the (visible) pixels, from `latents` (Eq. 4).
+
+        Returns a 1-tuple (the final Z), the shape `distribute.sharded_step` joins.
+        """
         final, _ = langevin.langevin_sample(lambda z: self.energy(z, observed, visible), [latents], step_size,
-                                            num_steps, self.generator)
-        return final[0]
+                                            num_steps, noises=noises, unroll=distribute.num_replicas() > 1)
+        return (final[0],)
 
     def _learn(self, observed, latents, visible):
-        """Step 2 of ABP: one Adam step on W given the inferred Z (Eq. 5, the average over segments)."""
+        """Step 2 of ABP: one Adam step on W given the inferred Z (Eq. 5, the average over segments).
+
+        Returns (loss, squared error over visible values, visible values) of this replica's segments; summed over
+        replicas they are the batch's mean loss and the two sums of its MSE.
+        """
+        batch_size = latents.shape[0] * distribute.num_replicas()  # The whole batch's (static).
         with tf.GradientTape() as tape:
             videos = self.model(latents)
-            loss = tf.reduce_mean(self.reconstruction_energy(observed, videos, visible))
+            # A sum over the replica's segments divided by the whole batch's size: the optimizer sums the replicas'
+            # gradients, so the step is the one-device step on the batch mean.
+            loss = tf.reduce_sum(self.reconstruction_energy(observed, videos, visible)) / batch_size
         variables = self.model.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        mse = tf.reduce_sum(tf.square(observed - videos) * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
-        return loss, mse
+        return loss, tf.reduce_sum(tf.square(observed - videos) * visible), tf.reduce_sum(visible)
 
-    def _learn_initialization(self, visible):
-        """LI-ABP (§3.3): Z̃ ~ N(0, I), Ĩ = G_W(Z̃), one Adam step on V for ||Z̃ − f_V(Ĩ)||².
+    def _learn_initialization(self, visible, sampled):
+        """LI-ABP (§3.3): Z̃ ~ N(0, I) (`sampled`), Ĩ = G_W(Z̃), one Adam step on V for ||Z̃ − f_V(Ĩ)||².
 
         Ĩ is masked like the segments of the batch, so that f_V learns to read the inputs it will be given.
+        Returns (this replica's share of the batch's mean loss,).
         """
-        config = self.config
-        sampled = self.generator.normal([tf.shape(visible)[0], *config.latent_grid, config.latent_channels])
+        batch_size = sampled.shape[0] * distribute.num_replicas()
         videos = tf.stop_gradient(self.model(sampled)) * visible
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.reduce_sum(tf.square(sampled - self.init_network(videos)), axis=[1, 2, 3, 4]))
+            loss = tf.reduce_sum(tf.square(sampled - self.init_network(videos))) / batch_size
         variables = self.init_network.trainable_variables
         self.init_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
+        return (loss,)
 
     def _initialize(self, observed):
         return self.init_network(observed)
@@ -151,13 +193,13 @@ class Trainer:
                 start, steps = self.latents[batch], config.num_langevin_steps
             else:  # LI-ABP: start from the initialisation network.
                 start, steps = self._initialize_step(observed), config.li_langevin_steps
-            latents = self._infer_step(observed, start, visible, steps, config.langevin_step_size)
+            latents, = self._infer_step(observed, start, visible, steps, config.langevin_step_size)
             self.latents[batch].assign(latents)
-            loss, error = self._learn_step(observed, latents, visible)
+            loss, squared_error, num_visible = self._learn_step(observed, latents, visible)
             losses.append(float(loss))
-            errors.append(float(error))
+            errors.append(float(squared_error) / max(float(num_visible), 1.0))
             if self.init_network is not None:
-                init_losses.append(float(self._learn_init_step(visible)))
+                init_losses.append(float(self._learn_init_step(visible)[0]))
         self.iteration.assign_add(1)
         result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
         if init_losses:
@@ -193,8 +235,8 @@ class Trainer:
             start = self.generator.normal([len(observed), *config.latent_grid, config.latent_channels])
         else:
             start = self._initialize_step(observed)
-        latents = self._infer_step(observed, start, visible, config.recovery_langevin_steps,
-                                   config.recovery_step_size)
+        latents, = self._infer_one_device(observed, start, visible, config.recovery_langevin_steps,
+                                          config.recovery_step_size)
         self.generator.state.assign(generator_state)  # Training's RNG stream is left as it was.
         videos = self._generate_step(latents, 1).numpy()
         return np.where(visible.numpy() > 0, observed.numpy(), videos)

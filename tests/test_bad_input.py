@@ -310,6 +310,8 @@ CASES = [
     ("st_recover-texture-setting", ST_RECOVER + ["--energy_scale", "sum"], ["--energy_scale is not a setting", "drop"]),
     ("st_synthesis-sample-option", ST_SYNTHESIS + ["--num_samples", "4"],
      ["--num_samples is not used by --experiment st_synthesis", "drop it"]),
+    ("st_recover-unknown-strategy", ST_RECOVER + ["--strategy", "sideways"],
+     ["--strategy must be default, mirrored or multi_worker", "'sideways'"]),
     ("st_multimodal-model", ST_MULTIMODAL + ["--model", "2"], ["--model is not a setting of", "st_multimodal"]),
     ("st_multimodal-strategy", ST_MULTIMODAL + ["--strategy", "mirrored"],
      ["st_multimodal trains on one device only", "drop --strategy"]),

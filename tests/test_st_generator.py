@@ -111,7 +111,7 @@ def test_initialization_network_learns_on_model_samples():
     config = dataclasses.replace(TINY, init="li", learning_rate=0.002)
     trainer = Trainer(config, experiments.load_segments(config)[1])
     visible = tf.ones([16, *config.video_shape, 3])
-    losses = [float(trainer._learn_init_step(visible)) for _ in range(150)]
+    losses = [float(trainer._learn_init_step(visible)[0]) for _ in range(150)]
     assert np.mean(losses[-20:]) < 0.6 * np.mean(losses[:20]), (np.mean(losses[:20]), np.mean(losses[-20:]))
 
 
