@@ -306,6 +306,9 @@ def recovery_table(config, workdir=None, clips=None, methods=configs.METHODS):
                     case = dataclasses.replace(config, data=data, stage=stage, method=method,
                                                init="li" if method == "li_abp" else "abp",
                                                mask_type=mask or config.mask_type).validate()
+                    if method not in configs.BASELINES:  # The baselines' budget flags leave ABP's runs as they are.
+                        case = dataclasses.replace(case, baseline_updates=configs.STConfig.baseline_updates,
+                                                   gan_learning_rate=configs.STConfig.gan_learning_rate)
                     run = runs.RunDirectory(os.path.join(
                         workdir, name, f"{stage}_{method_tag(case)}" + (f"_{mask}" if mask else "")))
                     results[method] = _finished(run, case) or run_recovery(case, run.path)[1]
