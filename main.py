@@ -41,8 +41,8 @@ flags.DEFINE_string("export_dir", None, "--mode export: a new folder for the Sav
 flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same seed on the same machine "
                   "(tf.config.experimental.enable_op_determinism, all seeds set); may be slower.")
 OPTION_FLAGS = ("image", "clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask",
-                "mask_type", "energy_scale", "langevin_step_size", "seed", "inference_iterations", "table_methods", "methods",
-                "stream", "export_dir")
+                "mask_type", "energy_scale", "langevin_step_size", "seed", "inference_iterations", "table_methods",
+                "methods", "stream", "export_dir")
 
 # --experiment texture --method lds (the method itself is a config field).
 flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 chooses it from the explained "

@@ -276,15 +276,8 @@ class MultimodalConfig:
     batch_size: int = 0  # Utterances per learning step (0 = all).
 
     # Test time (frozen generators): Langevin from the prior on one modality's energy.
-    recovery_langevin_steps: int = 200  # Also the VAE / wake-sleep imputation iterations at recovery.
+    recovery_langevin_steps: int = 200
     recovery_step_size: float = 0.05
-
-    # Baselines (st_generator/baselines.py). `method` li_abp is `init` li (either flag sets both).
-    method: str = "abp"
-    # Generator updates per iteration of the VAE, wake-sleep and GAN; 0 = ABP's generator forward-backward
-    # passes per iteration (num_langevin_steps + 1), so every method spends the same generator gradient evaluations.
-    baseline_updates: int = 0
-    gan_learning_rate: float = 0.0002  # Vondrick et al. 2016: Adam lr 0.0002, β1 0.5 (adam_beta1).
 
     # Run bookkeeping.
     log_every: int = 10
