@@ -29,6 +29,8 @@ flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new / infer (a
                      "--langevin_step_size and --seed, if given, apply to it only.")
 flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
+flags.DEFINE_list("methods", None, "--experiment st_recover --mode table: the methods (columns) of Tables 2-3, "
+                  "from abp, li_abp, vae, ws, gan (default all).")
 flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
@@ -40,7 +42,7 @@ flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same se
                   "(tf.config.experimental.enable_op_determinism, all seeds set); may be slower.")
 OPTION_FLAGS = ("image", "clips", "steps", "num_samples", "burn_in", "sample_seed", "num_frames", "data", "mask",
                 "mask_type", "energy_scale", "langevin_step_size", "seed", "inference_iterations", "table_methods",
-                "stream", "export_dir")
+                "methods", "stream", "export_dir")
 
 # --experiment texture --method lds (the method itself is a config field).
 flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 chooses it from the explained "
@@ -106,6 +108,10 @@ def resolved_config(experiment, stored=None):
             except ValueError:
                 raise ValueError(f"--{field.name} takes comma-separated integers, got {','.join(value)}") from None
         overrides[field.name] = value
+    if (hasattr(config, "init") and hasattr(config, "method") and FLAGS["init"].present
+            and FLAGS["method"].present and (FLAGS.init == "li") != (FLAGS.method == "li_abp")):
+        raise ValueError(f"--init {FLAGS.init} conflicts with --method {FLAGS.method} (--init li is --method "
+                         f"li_abp); give --method only")
     if ("image_size" in overrides and hasattr(config, "emission_filters")
             and not {"emission_filters", "emission_kernels", "emission_strides"} & set(overrides)):
         config = dg_configs.with_image_size(config, overrides["image_size"])

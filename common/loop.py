@@ -44,7 +44,7 @@ def _finite_or_raise(metrics, trainer, iteration, saved_at, run, check_state):
 def run_training(trainer, run, description):
     """Trains `trainer` in run directory `run` up to `trainer.config.num_iterations`, resuming if possible.
 
-    The trainer provides `train_iteration() -> dict of floats`, `trackables()`, an `iteration` variable,
+    The trainer provides `train_iteration() -> dict of floats` (with `loss`), `trackables()`, an `iteration` variable,
     `config` (with log_every, sample_every, checkpoint_every, num_iterations) and `summary_images() -> dict`.
     A checkpoint is written every `checkpoint_every` iterations, at the end, and when the run is interrupted
     (Ctrl-C), so at most the iterations since the last checkpoint are lost when the process is killed.
@@ -76,7 +76,10 @@ def run_training(trainer, run, description):
             saves = iteration % config.checkpoint_every == 0 or iteration == config.num_iterations
             _finite_or_raise(metrics, trainer, iteration, saved_at, run, check_state=logs or saves)
             bar.update(1)
-            bar.set_postfix(loss=f"{metrics['loss']:.4g}", mse=f"{metrics['recon_mse']:.4f}", refresh=False)
+            shown = {"loss": f"{metrics['loss']:.4g}"}
+            if "recon_mse" in metrics:  # A GAN has no reconstruction during training.
+                shown["mse"] = f"{metrics['recon_mse']:.4f}"
+            bar.set_postfix(refresh=False, **shown)
             if iteration % config.log_every == 0 or iteration == config.num_iterations:
                 with writer.as_default(step=iteration):
                     for key, value in metrics.items():

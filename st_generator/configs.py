@@ -5,6 +5,10 @@ import dataclasses
 from st_generator.models import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
+# Tables 2-3's methods with the same Model-3 generator: ABP, LI-ABP (`--init li`), and the baselines of
+# st_generator/baselines.py: a 3D VAE, 3D wake-sleep and a 3D GAN (issue 8).
+METHODS = ("abp", "li_abp", "vae", "ws", "gan")
+BASELINES = ("vae", "ws", "gan")
 STAGES = ("test", "train")  # Tables 2-3: occlusions at test time (frozen model) or in the training data.
 # Masks of data/masks.py the experiments use (§4.2): M0.5, P20, B35 (test), B25 (train); Table 1's frame masks.
 ST_MASK_TYPES = ("m50", "p20", "b35", "b25", "middle_frames", "frame_blocks")
@@ -54,8 +58,15 @@ class STConfig:
     stage: str = "test"
     mask_type: str = "m50"  # Training-time mask (stage train) or the Table-1 mask.
     test_masks: str = "m50,p20,b35"  # Test-time masks (stage test), comma-separated.
-    recovery_langevin_steps: int = 200
+    recovery_langevin_steps: int = 200  # Also the VAE / wake-sleep imputation iterations at recovery.
     recovery_step_size: float = 0.05
+
+    # Baselines (st_generator/baselines.py). `method` li_abp is `init` li (either flag sets both).
+    method: str = "abp"
+    # Generator updates per iteration of the VAE, wake-sleep and GAN; 0 = ABP's generator forward-backward
+    # passes per iteration (num_langevin_steps + 1), so every method spends the same generator gradient evaluations.
+    baseline_updates: int = 0
+    gan_learning_rate: float = 0.0002  # Vondrick et al. 2016: Adam lr 0.0002, β1 0.5 (adam_beta1).
 
     # Synthesis (st_synthesis): the latent grid for new clips (empty = the training grid; Model-1 larger and
     # longer, Model-2 twice as long).
@@ -66,6 +77,13 @@ class STConfig:
     sample_every: int = 100
     checkpoint_every: int = 50
     num_output_samples: int = 2
+
+    def __post_init__(self):
+        # `--init li` and `--method li_abp` name the same method: whichever was given sets the other.
+        if self.init == "li" and self.method == "abp":
+            object.__setattr__(self, "method", "li_abp")
+        elif self.method == "li_abp" and self.init == "abp":
+            object.__setattr__(self, "init", "li")
 
     def validate(self):
         """Raises ValueError with a sentence a user understands when the config cannot run."""
@@ -87,6 +105,20 @@ class STConfig:
             raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {INITS}, got {self.init!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"--method must be one of {METHODS}, got {self.method!r}")
+        if self.init == "li" and self.method != "li_abp":
+            raise ValueError(f"--init li means --method li_abp, which conflicts with --method {self.method}; "
+                             f"give --method only")
+        if self.method in BASELINES and self.experiment != "st_recover":
+            raise ValueError(f"--method {self.method} is a baseline of --experiment st_recover (Tables 2-3) only; "
+                             f"{self.experiment} takes --method abp or li_abp")
+        if self.method in BASELINES and self.strategy != "default":
+            raise ValueError(f"--method {self.method} runs on one device; use --strategy default (only ABP and "
+                             f"LI-ABP shard their segments over replicas)")
+        if self.baseline_updates < 0 or self.gan_learning_rate <= 0:
+            raise ValueError(f"--baseline_updates must be 0 (matched to ABP) or positive and --gan_learning_rate "
+                             f"positive, got {self.baseline_updates} and {self.gan_learning_rate}")
         if self.stage not in STAGES:
             raise ValueError(f"--stage must be one of {STAGES}, got {self.stage!r}")
         for mask in (self.mask_type, *self.test_mask_types):
@@ -114,6 +146,11 @@ class STConfig:
     def video_shape(self):
         """(frames, height, width) that the generator makes from `latent_grid`."""
         return output_shape(self.model, self.generator_filters, self.first_kernel_time, self.latent_grid)
+
+    @property
+    def updates_per_iteration(self):
+        """Generator updates per iteration of a baseline: `baseline_updates`, or ABP's l + 1 passes."""
+        return self.baseline_updates or self.num_langevin_steps + 1
 
     @property
     def test_mask_types(self):

@@ -9,9 +9,9 @@ import tensorflow as tf
 from common import cca, metrics, recovery_baselines, runs
 from common.loop import run_training
 from data import masks, sources, talking_mouth, writers
-from st_generator import configs, export
+from st_generator import baselines, configs, export
 from st_generator.multimodal import MultimodalTrainer
-from st_generator.train import HIDDEN, Trainer
+from st_generator.train import HIDDEN
 
 SHARED_VIDEO = os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data", "trainingVideo")
 # The shared clips with enough frames for several 32-frame segments (250-500 frames each), and a synthetic one.
@@ -20,6 +20,14 @@ TABLE_CLIPS = (("fire", os.path.join("dynamicTexture", "fire", "fire.avi")),
                ("boiling_water", os.path.join("dynamicTexture", "boiling_water", "55fa210.avi")),
                ("fountain", os.path.join("recovery_dataset", "data", "fountain", "6486110.avi")))
 TABLE_SYNTHETIC = (("synthetic_fire", "synthetic:fire"),)
+# Column headers of the recovery table, per method.
+METHOD_LABELS = {"abp": "ABP", "li_abp": "LI-ABP", "vae": "VAE", "ws": "WS", "gan": "GAN"}
+
+
+def method_tag(config):
+    """The method's part of a run directory name: `abp` / `li` (the names ABP and LI-ABP runs always had), or the
+    baseline's name."""
+    return config.method if config.method in configs.BASELINES else config.init
 
 
 def default_workdir(config, root=runs.DEFAULT_ROOT):
@@ -29,7 +37,7 @@ def default_workdir(config, root=runs.DEFAULT_ROOT):
     elif config.experiment == "st_interpolate":
         what = f"{config.mask_type}_{config.init}"
     else:
-        what = f"{config.stage}_{config.init}" + (f"_{config.mask_type}" if config.stage == "train" else "")
+        what = f"{config.stage}_{method_tag(config)}" + (f"_{config.mask_type}" if config.stage == "train" else "")
     return os.path.join(root, config.experiment, f"{sources.data_name(config.data)}_{what}_{config.preset}")
 
 
@@ -80,7 +88,7 @@ def _write_recovery(run, name, original, visible, recovered, lhd=None, max_segme
 
 def _train(config, run, observed, visible=None, description=""):
     run.prepare(config)
-    trainer = Trainer(config, observed, visible)
+    trainer = baselines.build_trainer(config, observed, visible)
     loop = run_training(trainer, run, description)
     return trainer, loop
 
@@ -95,7 +103,7 @@ def restore_trainer(workdir):
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
     shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
     num_segments = shapes["latents/.ATTRIBUTES/VARIABLE_VALUE"][0]
-    trainer = Trainer(config, np.zeros([num_segments, *config.video_shape, 3], np.float32))
+    trainer = baselines.build_trainer(config, np.zeros([num_segments, *config.video_shape, 3], np.float32))
     if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
     return run, trainer
@@ -174,7 +182,8 @@ def run_interpolation(config, workdir=None, quiet=False):
 # ---- st_recover (§4.2, Tables 2-3) ---------------------------------------------------------------------------------
 
 def run_recovery(config, workdir=None, quiet=False):
-    """Model-3 recovery with ABP or LI-ABP (`init`), occlusions at test time or in the training data (`stage`).
+    """Model-3 recovery by `method` (ABP, LI-ABP or a baseline of st_generator/baselines.py), occlusions at test
+    time or in the training data (`stage`). Every method sees the same segments and masks (seeded).
 
     `test`: learns from the complete training segments (4/5), then recovers the test segments under every mask of
     `test_masks` with the frozen model (200 Langevin steps of δ = 0.05 on the visible pixels). `train`: learns from
@@ -189,11 +198,12 @@ def run_recovery(config, workdir=None, quiet=False):
     clip, segments = load_segments(config)
     train_segments, test_segments = split_segments(segments, config.test_fraction)
     run = runs.RunDirectory(workdir or default_workdir(config))
-    result = dict(clip=clip.name, data=clip.source, stage=config.stage, init=config.init,
+    result = dict(clip=clip.name, data=clip.source, stage=config.stage, init=config.init, method=config.method,
                   train_segments=len(train_segments), test_segments=len(test_segments))
     paths = []
     if config.stage == "test":
-        trainer, loop = _train(config, run, train_segments, description=f"st_recover {clip.name} (test, {config.init})")
+        trainer, loop = _train(config, run, train_segments,
+                               description=f"st_recover {clip.name} (test, {config.method})")
         cases = [(mask, test_segments, segment_masks(mask, test_segments.shape, config.seed + 1))
                  for mask in config.test_mask_types]
         for mask, original, visible in cases:
@@ -207,19 +217,25 @@ def run_recovery(config, workdir=None, quiet=False):
     else:
         visible = segment_masks(config.mask_type, train_segments.shape, config.seed)
         trainer, loop = _train(config, run, train_segments, visible,
-                               f"st_recover {clip.name} (train, {config.init}, {config.mask_type})")
+                               f"st_recover {clip.name} (train, {config.method}, {config.mask_type})")
         recovered, lhd = trainer.recover(), heat_diffusion(train_segments, visible)
         result.update(_errors(f"{config.mask_type}_", recovered, train_segments, visible),
                       **_errors(f"{config.mask_type}_lhd_", lhd, train_segments, visible))
         paths += _write_recovery(run, f"{config.mask_type}_occluded_recovered_lhd_original", train_segments, visible,
                                  recovered, lhd)
     result.update(loop)
+    # The budget each method got: ABP spends l Langevin passes and one update per iteration, the baselines
+    # `updates_per_iteration` updates.
+    result["generator_updates_per_iteration"] = (
+        config.updates_per_iteration if config.method in configs.BASELINES else 1)
+    result["langevin_steps_per_iteration"] = {"abp": config.num_langevin_steps,
+                                              "li_abp": config.li_langevin_steps}.get(config.method, 0)
     run.write_metrics(result)
     if not quiet:
         masks_done = config.test_mask_types if config.stage == "test" else (config.mask_type,)
         summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error']:.2f} (LHD "
                             f"{result[f'{mask}_lhd_recovery_error']:.2f})" for mask in masks_done)
-        print(f"{clip.name}, {config.stage} stage, {config.init}: recovery error on [0, 255] {summary}; wrote "
+        print(f"{clip.name}, {config.stage} stage, {config.method}: recovery error on [0, 255] {summary}; wrote "
               f"{', '.join(paths)}")
     return run.path, result
 
@@ -271,14 +287,27 @@ def _write_table(workdir, title, header, lines, payload):
     return table
 
 
-def recovery_table(config, workdir=None, clips=None):
-    """Tables 2-3 in one command: for every clip, ABP and LI-ABP side by side with LHD, per stage and mask.
+def selected_methods(names):
+    """The recovery-table methods named in `names` (a list or comma-separated; None or empty = all of METHODS)."""
+    if not names:
+        return configs.METHODS
+    wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
+    unknown = [name for name in wanted if name not in configs.METHODS]
+    if unknown or not wanted:
+        raise ValueError(f"--methods {','.join(wanted)}: unknown methods {unknown}; choose from {configs.METHODS}")
+    return tuple(dict.fromkeys(wanted))
 
-    Runs (or reads back / resumes) one `test`-stage run per (clip, init) and one `train`-stage run per
-    (clip, init, training mask) under `workdir`, prints a Markdown table and writes `table.json` and `table.md`.
+
+def recovery_table(config, workdir=None, clips=None, methods=configs.METHODS):
+    """Tables 2-3 in one command: for every clip, every method of `methods` side by side with LHD, per stage and mask.
+
+    Runs (or reads back / resumes) one `test`-stage run per (clip, method) and one `train`-stage run per
+    (clip, method, training mask) under `workdir` (`<clip>/<stage>_<abp|li|vae|ws|gan>[_<mask>]`, the names ABP and
+    LI-ABP runs always had), all on the same segments and masks; prints a Markdown table and writes `table.json` and
+    `table.md`.
 
     Returns:
-      list of rows {clip, stage, mask, abp, li, lhd}.
+      list of rows {clip, stage, mask, <method>..., lhd, seconds_per_iteration {method: seconds}}.
     """
     workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_recover", f"table_{config.preset}")
     os.makedirs(workdir, exist_ok=True)
@@ -286,36 +315,35 @@ def recovery_table(config, workdir=None, clips=None):
     train_masks = ("m50", "p20", "b25")
     rows = []
     for name, data in clips:
-        results = {}
         for stage, stage_masks in (("test", (None,)), ("train", train_masks)):
             for mask in stage_masks:
-                for init in configs.INITS:
-                    case = dataclasses.replace(config, data=data, stage=stage, init=init,
+                results = {}
+                for method in methods:
+                    case = dataclasses.replace(config, data=data, stage=stage, method=method,
+                                               init="li" if method == "li_abp" else "abp",
                                                mask_type=mask or config.mask_type).validate()
+                    if method not in configs.BASELINES:  # The baselines' budget flags leave ABP's runs as they are.
+                        case = dataclasses.replace(case, baseline_updates=configs.STConfig.baseline_updates,
+                                                   gan_learning_rate=configs.STConfig.gan_learning_rate)
                     run = runs.RunDirectory(os.path.join(
-                        workdir, name, f"{stage}_{init}" + (f"_{mask}" if mask else "")))
-                    stored = _finished(run, case) or run_recovery(case, run.path)[1]
-                    results[(stage, mask, init)] = stored
-        for mask in config.test_mask_types:
-            abp, li = results[("test", None, "abp")], results[("test", None, "li")]
-            rows.append(dict(clip=name, stage="test", mask=mask, abp=abp[f"{mask}_recovery_error"],
-                             li=li[f"{mask}_recovery_error"], lhd=abp[f"{mask}_lhd_recovery_error"],
-                             abp_seconds_per_iteration=abp["seconds_per_iteration"],
-                             li_seconds_per_iteration=li["seconds_per_iteration"]))
-        for mask in train_masks:
-            abp, li = results[("train", mask, "abp")], results[("train", mask, "li")]
-            rows.append(dict(clip=name, stage="train", mask=mask, abp=abp[f"{mask}_recovery_error"],
-                             li=li[f"{mask}_recovery_error"], lhd=abp[f"{mask}_lhd_recovery_error"],
-                             abp_seconds_per_iteration=abp["seconds_per_iteration"],
-                             li_seconds_per_iteration=li["seconds_per_iteration"]))
+                        workdir, name, f"{stage}_{method_tag(case)}" + (f"_{mask}" if mask else "")))
+                    results[method] = _finished(run, case) or run_recovery(case, run.path)[1]
+                first = results[methods[0]]
+                for shown in (config.test_mask_types if stage == "test" else (mask,)):
+                    rows.append(dict(clip=name, stage=stage, mask=shown,
+                                     **{method: results[method][f"{shown}_recovery_error"] for method in methods},
+                                     lhd=first[f"{shown}_lhd_recovery_error"],
+                                     seconds_per_iteration={method: results[method]["seconds_per_iteration"]
+                                                            for method in methods}))
     title = (f"Recovery error on [0, 255] over occluded pixels, Model-3 ({config.preset} preset: "
              f"{config.image_size}x{config.image_size}, segments of {config.num_frames} frames, "
-             f"{config.num_iterations} iterations; test stage: frozen model, {config.recovery_langevin_steps} "
-             f"Langevin steps on held-out segments; train stage: occluded training segments)")
-    lines = [[row["clip"], row["stage"], row["mask"], _cell(row["abp"]), _cell(row["li"]), _cell(row["lhd"])]
+             f"{config.num_iterations} iterations; VAE / WS / GAN: {config.updates_per_iteration} generator updates "
+             f"per iteration; test stage: frozen model, {config.recovery_langevin_steps} Langevin steps (VAE / WS: "
+             f"imputation passes) on held-out segments; train stage: occluded training segments)")
+    lines = [[row["clip"], row["stage"], row["mask"], *(_cell(row[method]) for method in methods), _cell(row["lhd"])]
              for row in rows]
-    _write_table(workdir, title, ["clip", "stage", "mask", "ABP", "LI-ABP", "LHD"], lines,
-                 dict(config=runs.config_to_dict(config), rows=rows))
+    _write_table(workdir, title, ["clip", "stage", "mask", *(METHOD_LABELS[method] for method in methods), "LHD"],
+                 lines, dict(config=runs.config_to_dict(config), methods=list(methods), rows=rows))
     return rows
 
 
@@ -499,7 +527,8 @@ EXPERIMENTS = {
     "st_recover": Experiment("st_recover", configs.STConfig, configs.PRESETS["st_recover"],
                              {"train": lambda config, workdir, options: run_recovery(config, workdir),
                               "table": lambda config, workdir, options: recovery_table(
-                                  config, workdir, selected_clips(options.get("data")))},
+                                  config, workdir, selected_clips(options.get("data")),
+                                  selected_methods(options.get("methods")))},
                              export=export.export_generator),
     "st_multimodal": Experiment("st_multimodal", configs.MultimodalConfig, configs.MULTIMODAL_PRESETS,
                                 {"train": lambda config, workdir, options: run_multimodal(config, workdir)}),

@@ -163,3 +163,68 @@ class AudioGenerator(keras.Model):
 def audio_length(num_layers, stride):
     """Samples the audio generator makes from its 1-sample input: stride ** layers ('same' padding)."""
     return stride ** num_layers
+
+
+# ---- Baselines with the same generator (issue 8; WACV'19 Tables 2-3): VAE / wake-sleep encoder, 3D GAN critic ------
+
+# The encoder's log-variance is squashed into this range: exp() of an unbounded output overflows (or its KL term's
+# gradient explodes) when an untrained encoder emits large values, and a variance going to 0 makes the
+# reparameterised sample's gradient blow up. The range (posterior standard deviation 0.0025 to 7.4) holds any
+# posterior of Z under the N(0, I) prior that these generators give, so it only cuts off numerical accidents.
+LOG_VARIANCE_RANGE = (-12.0, 4.0)
+
+
+class GaussianInferenceNetwork(keras.Model):
+    """q(Z | x) = N(μ(x), diag exp(log σ²(x))), for the VAE and wake-sleep baselines (issue 8).
+
+    The same mirror of the generator as LI-ABP's f_V (`InitializationNetwork`: its 3D convolutions in reverse,
+    LeakyReLU 0.2), whose last convolution outputs twice Z's channels: the mean and the (bounded) log-variance.
+    """
+
+    def __init__(self, model, filters, first_kernel_time, latent_channels, init_std=0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_channels = latent_channels
+        self.body = InitializationNetwork(model, filters, first_kernel_time, 2 * latent_channels, init_std,
+                                          name="mirror")
+
+    def call(self, videos):
+        """videos [batch, frames, height, width, 3] -> (mean, log_variance), each [batch, t, h, w, channels]."""
+        output = self.body(videos)
+        mean, raw = output[..., :self.latent_channels], output[..., self.latent_channels:]
+        low, high = LOG_VARIANCE_RANGE
+        centre, half = 0.5 * (low + high), 0.5 * (high - low)
+        return mean, centre + half * tf.tanh((raw - centre) / half)  # Near the identity around raw = 0.
+
+
+class VideoDiscriminator(keras.Model):
+    """D: video [batch, frames, height, width, 3] -> logit [batch], the 3D GAN critic (Vondrick et al. 2016).
+
+    Mirrors the generator as Vondrick's discriminator mirrors theirs: its layers in reverse, 4x4x4 stride-2
+    convolutions for the generator's stride-2 layers (then Model-3's 7x7x7 and the 'valid' 4x4xk_t, which brings the
+    video back to one value), filters = the generator's input channels of each layer; batch normalisation (the
+    generator's: statistics of the current batch, learnable centre) on every hidden layer but the first, LeakyReLU
+    0.2, and a linear logit from the last convolution.
+    """
+
+    def __init__(self, model, filters, first_kernel_time, init_std=0.02, **kwargs):
+        super().__init__(**kwargs)
+        init = keras.initializers.RandomNormal(stddev=init_std)
+        specs = layer_specs(model, filters, first_kernel_time)[::-1]
+        channels = list(filters[:-1])[::-1] + [1]  # The generator's input channels, in reverse; then the logit.
+        self.convolutions = [
+            keras.layers.Conv3D(c, kernel, strides, padding=padding, kernel_initializer=init, name=f"conv{i + 1}")
+            for i, ((_, kernel, strides, padding), c) in enumerate(zip(specs, channels))]
+        self.normalizations = [FrameNormalization(name=f"norm{i + 2}") for i in range(len(specs) - 2)]
+
+    def call(self, videos):
+        hidden = videos
+        for index, convolution in enumerate(self.convolutions):
+            hidden = convolution(hidden)
+            if index + 1 == len(self.convolutions):
+                break
+            if index > 0:  # No normalisation on the first layer (DCGAN, Vondrick et al.).
+                shape = tf.shape(hidden)
+                flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
+                hidden = tf.reshape(self.normalizations[index - 1](flat), shape)
+            hidden = tf.nn.leaky_relu(hidden, alpha=0.2)
+        return tf.reshape(hidden, [tf.shape(hidden)[0], -1])[:, 0]

@@ -226,6 +226,12 @@ class Trainer:
         Returns:
           float32 [segments, frames, height, width, 3]: visible pixels kept, occluded ones from G_W(Z).
         """
+        visible = np.asarray(visible, np.float32)
+        return np.where(visible > 0, np.asarray(observed, np.float32) * visible,
+                        self.infer_frozen(observed, visible, seed))
+
+    def infer_frozen(self, observed, visible, seed):
+        """G_W(Z) with the weights frozen and Z inferred from the visible pixels as in `recover_frozen`."""
         config = self.config
         observed = tf.constant(np.asarray(observed, np.float32) * visible)
         visible = tf.constant(visible, tf.float32)
@@ -238,8 +244,7 @@ class Trainer:
         latents, = self._infer_one_device(observed, start, visible, config.recovery_langevin_steps,
                                           config.recovery_step_size)
         self.generator.state.assign(generator_state)  # Training's RNG stream is left as it was.
-        videos = self._generate_step(latents, 1).numpy()
-        return np.where(visible.numpy() > 0, observed.numpy(), videos)
+        return self._generate_step(latents, 1).numpy()
 
     @property
     def per_sample_normalization(self):

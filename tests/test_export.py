@@ -207,11 +207,13 @@ print(json.dumps(sorted(name for name in sys.modules
 """
 
 # (name, argv): Model-1 (larger, longer grid; one segment: per-sample normalisation), Model-2 (longer), Model-3
-# (4 segments in one batch: normalisation over the samples together), Model-2 of st_interpolate (masked training).
+# (4 segments in one batch: normalisation over the samples together), Model-2 of st_interpolate (masked training),
+# and the 3D GAN baseline of st_recover (restored through its own trainer, its generator exported).
 ST_RUNS = (("model1", ["--experiment", "st_synthesis", "--model", "1"], (8, 16, 16)),
            ("model2", ["--experiment", "st_synthesis", "--model", "2"], (32, 8, 8)),
            ("model3", ["--experiment", "st_recover", "--init", "li"], (4, 8, 8)),
-           ("interpolate", ["--experiment", "st_interpolate"], (16, 8, 8)))
+           ("interpolate", ["--experiment", "st_interpolate"], (16, 8, 8)),
+           ("gan", ["--experiment", "st_recover", "--method", "gan"], (4, 8, 8)))  # A baseline's generator too.
 
 
 def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sampler(tmp_path):

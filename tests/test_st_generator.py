@@ -178,10 +178,10 @@ def test_synthesis_of_model_1_and_2(model, tmp_path):
 
 def test_tables_in_one_command(tmp_path):
     clips = [("synthetic_fire", "synthetic:fire")]
-    rows = experiments.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips)
+    rows = experiments.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips, ("abp", "li_abp"))
     assert [(row["stage"], row["mask"]) for row in rows] == [
         ("test", "m50"), ("test", "p20"), ("test", "b35"), ("train", "m50"), ("train", "p20"), ("train", "b25")]
-    assert all(np.isfinite([row["abp"], row["li"], row["lhd"]]).all() for row in rows)
+    assert all(np.isfinite([row["abp"], row["li_abp"], row["lhd"]]).all() for row in rows)
     assert os.path.isfile(tmp_path / "recover" / "table.json")
     rows = experiments.interpolation_table(configs.INTERPOLATE_TINY, str(tmp_path / "interpolate"), clips)
     assert [row["mask"] for row in rows] == ["middle_frames", "frame_blocks"]
