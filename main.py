@@ -165,8 +165,9 @@ def run(argv):
     if stored_name and (stored_name != experiment.name if trains else not _compatible(experiment.name, stored_name)):
         raise ValueError(f"--workdir {FLAGS.workdir} holds a {stored_name!r} run, not {experiment.name!r}; "
                          f"choose another --workdir (or --experiment {stored_name})")
-    used = getattr(experiment, "option_flags", None)  # Option flags its modes read (None: not checked).
+    used = getattr(experiment, "option_flags", None)  # Option flags each mode reads (None: not checked).
     if used is not None:
+        used = used.get(FLAGS.mode, ())
         for option in OPTION_FLAGS:
             ignored = option not in _FIELDS and option not in used and FLAGS[option].present
             if ignored and not (option == "export_dir" and FLAGS.mode == "export"):

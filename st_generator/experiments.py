@@ -509,7 +509,8 @@ class Experiment:
     modes: dict
     variant: object = None
     export: object = None  # `export(run, stored config dict) -> (tf.Module, signatures)`; None = not exportable.
-    option_flags: tuple = ()  # main.py's option flags (not config fields) these modes read; others are refused.
+    # main.py's option flags (not config fields) each mode reads, {mode: names}; any other given is refused.
+    option_flags: dict = dataclasses.field(default_factory=dict)
 
     def mode_names(self):
         return sorted(self.modes) + (["export"] if self.export is not None else [])
@@ -529,7 +530,7 @@ EXPERIMENTS = {
                               "table": lambda config, workdir, options: recovery_table(
                                   config, workdir, selected_clips(options.get("data")),
                                   selected_methods(options.get("methods")))},
-                             export=export.export_generator),
+                             export=export.export_generator, option_flags={"table": ("methods",)}),
     "st_multimodal": Experiment("st_multimodal", configs.MultimodalConfig, configs.MULTIMODAL_PRESETS,
                                 {"train": lambda config, workdir, options: run_multimodal(config, workdir)}),
 }

@@ -321,6 +321,8 @@ CASES = [
      ["--num_samples is not used by --experiment st_synthesis", "drop it"]),
     ("st_recover-unknown-strategy", ST_RECOVER + ["--strategy", "sideways"],
      ["--strategy must be default, mirrored or multi_worker", "'sideways'"]),
+    ("st_recover-methods-when-training", ST_RECOVER + ["--methods", "vae"],
+     ["--methods is not used by --experiment st_recover --mode train", "drop it"]),
     ("st_recover-baseline-strategy", ST_RECOVER + ["--method", "vae", "--strategy", "mirrored"],
      ["--method vae runs on one device", "use --strategy default"]),
     ("st_multimodal-model", ST_MULTIMODAL + ["--model", "2"], ["--model is not a setting of", "st_multimodal"]),
