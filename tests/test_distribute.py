@@ -44,12 +44,17 @@ print("RESULT " + json.dumps({
 """
 
 
-def test_mirrored_run_equals_one_device_run():
-    result = subprocess.run([sys.executable, "-c", SCRIPT, REPO], capture_output=True, text=True, timeout=600,
+def _run_measurement(script):
+    """Runs `script` in a fresh interpreter (it splits the CPU into 2 logical devices) and returns its RESULT dict."""
+    result = subprocess.run([sys.executable, "-c", script, REPO], capture_output=True, text=True, timeout=600,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     assert result.returncode == 0 and lines, result.stderr[-3000:]
-    measured = json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def test_mirrored_run_equals_one_device_run():
+    measured = _run_measurement(SCRIPT)
     assert measured["replicas"] == [1, 2]
     (one, two) = measured["losses"]
     assert all(abs(a - b) <= 1e-4 * abs(a) for a, b in zip(one, two)), measured["losses"]
@@ -107,11 +112,7 @@ print("RESULT " + json.dumps(measured))
 
 
 def test_spatial_temporal_mirrored_run_equals_one_device_run():
-    result = subprocess.run([sys.executable, "-c", ST_SCRIPT, REPO], capture_output=True, text=True, timeout=600,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
-    assert result.returncode == 0 and lines, result.stderr[-3000:]
-    measured = json.loads(lines[-1][len("RESULT "):])
+    measured = _run_measurement(ST_SCRIPT)
     for case in ("abp", "li_masked"):
         found = measured[case]
         assert found["replicas"] == [1, 2]

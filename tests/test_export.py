@@ -60,16 +60,22 @@ def _export(workdir, export_dir, *extra):
     return exit_info.value.code
 
 
+def _serve_in_fresh_process(script, tmp_path, **fields):
+    """Runs a serving `script` (formatted with `fields`) in a fresh interpreter; checks that it imported none of our
+    modules and returns the arrays it saved."""
+    result = str(tmp_path / "served.npz")
+    completed = subprocess.run([sys.executable, "-c", script.format(repo=REPO, result=result, **fields)],
+                               capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []  # Served without our code.
+    return np.load(result)
+
+
 def test_export_serves_in_a_fresh_process_and_equals_the_run_sampler(trained_run, tmp_path):
     export_dir = str(tmp_path / "saved")
     assert _export(trained_run, export_dir) == 0
     assert json.load(open(os.path.join(export_dir, "assets.extra", "config.json")))["preset"] == "tiny"
-    result = str(tmp_path / "served.npz")
-    completed = subprocess.run([sys.executable, "-c", SERVE.format(repo=REPO, export=export_dir, result=result)],
-                               capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []  # Served without our code.
-    served = np.load(result)
+    served = _serve_in_fresh_process(SERVE, tmp_path, export=export_dir)
 
     _, trainer = experiments.restore_trainer(trained_run)
     for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
@@ -164,15 +170,8 @@ def test_action_and_animate_exports_equal_their_runs_samplers(tmp_path):
     assert os.path.isfile(tmp_path / "action_saved" / "assets.extra" / "clips.json")
     images = (np.arange(2 * 16 * 16 * 3) % 251).reshape(2, 16, 16, 3).astype(np.uint8)
     np.save(tmp_path / "images.npy", images)
-    result = str(tmp_path / "served.npz")
-    completed = subprocess.run(
-        [sys.executable, "-c", SERVE_OTHERS.format(repo=REPO, action=str(tmp_path / "action_saved"),
-                                                  animate=str(tmp_path / "animate_saved"),
-                                                  images=str(tmp_path / "images.npy"), result=result)],
-        capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
-    served = np.load(result)
+    served = _serve_in_fresh_process(SERVE_OTHERS, tmp_path, action=str(tmp_path / "action_saved"),
+                                     animate=str(tmp_path / "animate_saved"), images=str(tmp_path / "images.npy"))
 
     _, trainer = experiments.restore_trainer(runs_dir["action"])
     expected = trainer.synthesize(3, 7, seed=2, random_initial_state=True, appearance=served["appearance"],
@@ -228,12 +227,7 @@ def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sam
         assert exit_info.value.code == 0
         exports[name] = str(tmp_path / f"{name}_saved")
         assert _export(workdir, exports[name]) == 0
-    result = str(tmp_path / "served.npz")
-    completed = subprocess.run([sys.executable, "-c", SERVE_ST.format(repo=REPO, exports=exports, result=result)],
-                               capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []  # Served without our code.
-    served = np.load(result)
+    served = _serve_in_fresh_process(SERVE_ST, tmp_path, exports=exports)
 
     for name, _, shape in ST_RUNS:
         _, trainer = st_experiments.restore_trainer(str(tmp_path / name))
