@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from common import distribute
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
@@ -118,7 +119,7 @@ class TextureConfig:
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
-        if self.strategy not in ("default", "mirrored", "multi_worker"):
+        if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.transition not in ("nonlinear", "linear"):
             raise ValueError(f"--transition must be 'nonlinear' or 'linear', got {self.transition!r}")

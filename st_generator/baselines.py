@@ -6,13 +6,12 @@ occluded training segments) and `reconstruct`. Budget: one iteration makes `conf
 updates (default l + 1 = 21, the generator forward-backward passes of one ABP iteration) over every batch.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from data import writers
 from st_generator.models import GaussianInferenceNetwork, VideoDiscriminator
-from st_generator.train import Trainer
+from st_generator.train import Trainer, build_adam
 
 
 def build_inference_network(config):
@@ -43,12 +42,6 @@ def _visible_mse(observed, videos, visible):
     return tf.reduce_sum(tf.square(observed - videos) * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
 
 
-def _adam(config, learning_rate, variables):
-    optimizer = keras.optimizers.Adam(learning_rate, beta_1=config.adam_beta1)
-    optimizer.build(variables)
-    return optimizer
-
-
 class ImputingTrainer(Trainer):
     """What the VAE and wake-sleep share: the inference network q(Z|x) and iterative imputation.
 
@@ -63,7 +56,7 @@ class ImputingTrainer(Trainer):
     def __init__(self, config, observed, visible=None):
         super().__init__(config, observed, visible)
         self.encoder = build_inference_network(config)
-        self.encoder_optimizer = _adam(config, config.learning_rate, self.encoder.trainable_variables)
+        self.encoder_optimizer = build_adam(config, self.encoder.trainable_variables)
         self.imputed = tf.Variable(self.observed, name="imputed")  # Occluded values start at 0.
         self._impute_step = tf.function(self._impute)
 
@@ -214,10 +207,10 @@ class GANTrainer(Trainer):
 
     def __init__(self, config, observed, visible=None):
         super().__init__(config, observed, visible)
-        self.optimizer = _adam(config, config.gan_learning_rate, self.model.trainable_variables)
+        self.optimizer = build_adam(config, self.model.trainable_variables, config.gan_learning_rate)
         self.discriminator = build_discriminator(config)
-        self.discriminator_optimizer = _adam(config, config.gan_learning_rate,
-                                             self.discriminator.trainable_variables)
+        self.discriminator_optimizer = build_adam(config, self.discriminator.trainable_variables,
+                                                  config.gan_learning_rate)
         self._discriminator_step = tf.function(
             lambda real, visible: self.discriminator_on(real, tf.stop_gradient(self._fakes(visible))))
         self._generator_step = tf.function(self._generator_update)

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from common import distribute
 from st_generator.models import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
@@ -101,7 +102,7 @@ class STConfig:
             raise ValueError(f"--test_fraction must be between 0 and 1, got {self.test_fraction}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"--model must be 1, 2 or 3, got {self.model}")
-        if self.strategy not in ("default", "mirrored", "multi_worker"):
+        if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {INITS}, got {self.init!r}")

@@ -62,6 +62,14 @@ class CroppedConv3DTranspose(keras.layers.Conv3DTranspose):
         return outputs + self.bias if self.use_bias else outputs
 
 
+def normalize_videos(normalization, hidden, num_groups=1):
+    """`FrameNormalization` of [batch, t, h, w, c] activations: one normalisation over batch, time and space
+    ([batch·t, h, w, c]), per group of clips when `num_groups` > 1."""
+    shape = tf.shape(hidden)
+    flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
+    return tf.reshape(normalization(flat, num_groups=num_groups), shape)
+
+
 class SpatialTemporalGenerator(keras.Model):
     """G_W: latent Z [batch, t, h, w, channels] -> video [batch, frames, height, width, 3] in (-1, 1) (WACV'19 §3).
 
@@ -94,10 +102,7 @@ class SpatialTemporalGenerator(keras.Model):
         for index, deconvolution in enumerate(self.deconvolutions):
             hidden = deconvolution(hidden)
             if index < len(self.normalizations):
-                # [batch, t, h, w, c] -> [batch·t, h, w, c]: one normalisation over batch, time and space.
-                shape = tf.shape(hidden)
-                flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
-                hidden = tf.reshape(tf.nn.relu(self.normalizations[index](flat, num_groups=num_groups)), shape)
+                hidden = tf.nn.relu(normalize_videos(self.normalizations[index], hidden, num_groups))
         return tf.tanh(hidden)
 
 
@@ -223,8 +228,6 @@ class VideoDiscriminator(keras.Model):
             if index + 1 == len(self.convolutions):
                 break
             if index > 0:  # No normalisation on the first layer (DCGAN, Vondrick et al.).
-                shape = tf.shape(hidden)
-                flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
-                hidden = tf.reshape(self.normalizations[index - 1](flat), shape)
+                hidden = normalize_videos(self.normalizations[index - 1], hidden)
             hidden = tf.nn.leaky_relu(hidden, alpha=0.2)
         return tf.reshape(hidden, [tf.shape(hidden)[0], -1])[:, 0]

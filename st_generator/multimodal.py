@@ -7,7 +7,7 @@ import tensorflow as tf
 from common import langevin
 from data import writers
 from st_generator.models import AudioGenerator
-from st_generator.train import build_generator
+from st_generator.train import build_adam, build_generator
 
 MODALITIES = ("video", "audio", "both")
 
@@ -47,8 +47,7 @@ class MultimodalTrainer:
         self.video_model = build_generator(config)
         self.audio_model = build_audio_generator(config)
         self.variables = self.video_model.trainable_variables + self.audio_model.trainable_variables
-        self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-        self.optimizer.build(self.variables)
+        self.optimizer = build_adam(config, self.variables)
         self.generator = tf.random.Generator.from_seed(config.seed)
         self.latents = tf.Variable(self.generator.normal(self._latent_shape(self.num_utterances)), name="latents")
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")

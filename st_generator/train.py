@@ -27,6 +27,12 @@ def build_initialization_network(config):
     return network
 
 
+def build_adam(config, variables, learning_rate=None):
+    """Adam with the preset's β1 (0.5) and `learning_rate` (default: the preset's), its slots built for `variables`."""
+    optimizer = keras.optimizers.Adam(learning_rate or config.learning_rate, beta_1=config.adam_beta1)
+    optimizer.build(variables)
+    return optimizer
+
 class Trainer:
     """Holds the generator, its optimizer, the per-segment latents (warm-started chains) and the RNG of one run.
 
@@ -61,13 +67,11 @@ class Trainer:
         self.strategy = distribute.make_strategy(config.strategy)
         with self.strategy.scope():
             self.model = build_generator(config)
-            self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-            self.optimizer.build(self.model.trainable_variables)
+            self.optimizer = build_adam(config, self.model.trainable_variables)
             self.init_network = self.init_optimizer = None
             if config.init == "li":
                 self.init_network = build_initialization_network(config)
-                self.init_optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
-                self.init_optimizer.build(self.init_network.trainable_variables)
+                self.init_optimizer = build_adam(config, self.init_network.trainable_variables)
         self.generator = tf.random.Generator.from_seed(config.seed)
         self.latents = tf.Variable(self.generator.normal([self.num_segments, *config.latent_grid,
                                                           config.latent_channels]), name="latents")
