@@ -67,7 +67,8 @@ def read_video(path, num_frames=None, image_size=None):
     try:
         with av.open(path) as container:
             if not container.streams.video:
-                raise ValueError(f"{path} has no video stream; give a video file (avi/mp4) or a folder of frames")
+                raise ValueError(f"cannot decode video {path}: it has no video stream; give a video file "
+                                 f"(avi/mp4) or a folder of frame images")
             for frame in container.decode(video=0):
                 image = frame.to_ndarray(format="rgb24")
                 frames.append(resize_frame(image, image_size) if image_size else image)

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import wave
 
 import av
 import numpy as np
@@ -48,7 +49,13 @@ def files(tmp_path_factory):
     data = (root / "long.mp4").read_bytes()
     (root / "truncated.mp4").write_bytes(data[:len(data) // 2])  # The index (moov) is at the end: undecodable.
     (root / "empty.avi").write_bytes(b"")
-    (root / "garbage.avi").write_bytes(os.urandom(5000))
+    with wave.open(str(root / "sound_only.avi"), "wb") as handle:  # WAV bytes under a video name: no video stream.
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(8000)
+        handle.writeframes(np.zeros(800, np.int16).tobytes())
+    # Fixed bytes: FFmpeg's probe finds a stream-less container in some random byte strings, not in others.
+    (root / "garbage.avi").write_bytes(np.random.default_rng(0).bytes(5000))
     (root / "locked.avi").write_bytes(data)
     os.chmod(root / "locked.avi", 0)
     writers.write_png(str(root / "frame.png"), frames[0])
@@ -62,7 +69,7 @@ def files(tmp_path_factory):
     np.save(root / "mask_text.npy", np.full((8, 16, 16), "x"))
     np.save(root / "mask_objects.npy", np.array([None, 1], dtype=object), allow_pickle=True)
     np.save(root / "mask_all.npy", np.ones((8, 16, 16), np.uint8))
-    (root / "not_an_image.png").write_bytes(os.urandom(300))
+    (root / "not_an_image.png").write_bytes(np.random.default_rng(1).bytes(300))
     texture_run, recover_run = str(root / "texture_run"), str(root / "recover_run")
     experiments.train_texture(dataclasses.replace(TINY, num_iterations=1), texture_run)
     experiments.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1), recover_run, quiet=True)
@@ -122,6 +129,8 @@ CASES = [
     ("eval-missing-video", EVAL + ["--data", "{V}/none.avi"], ["no such file", "Give a video file"]),
     ("recover_new-missing-video", RECOVER_NEW + ["--data", "{V}/none.avi"], ["no such file", "Give a video"]),
     ("texture-garbage-video", TRAIN + ["--data", "{V}/garbage.avi"], ["cannot decode video", "give a video file"]),
+    ("texture-audio-only", TRAIN + ["--data", "{V}/sound_only.avi"],
+     ["{V}/sound_only.avi", "no video stream", "give a video"]),
     ("texture-empty-video", TRAIN + ["--data", "{V}/empty.avi"], ["empty.avi", "give a video file"]),
     ("recover-empty-video", RECOVER + ["--data", "{V}/empty.avi"], ["empty.avi", "give a video file"]),
     ("texture-truncated-avi", TRAIN + ["--data", "{V}/truncated.avi"], ["cut short", "pass --num_frames"]),
