@@ -76,7 +76,8 @@ class FrameNormalization(keras.layers.Layer):
     """
 
     def __init__(self, epsilon=1e-3, **kwargs):
-        super().__init__(**kwargs)
+        # Inputs keep their dtype: bfloat16 activations (`mixed_precision`) are normalised without a float32 copy.
+        super().__init__(autocast=False, **kwargs)
         self.epsilon = epsilon
 
     def build(self, input_shape):
@@ -86,6 +87,13 @@ class FrameNormalization(keras.layers.Layer):
         replicas = distribute.num_replicas()
         # A tensor count of groups (an exported sampler's num_samples) always takes the grouped path.
         one_group = not tf.is_tensor(num_groups) and num_groups == 1
+        if one_group and replicas == 1:
+            # One fused kernel (forward and gradient) computing the same batch-statistics normalisation; on
+            # bfloat16 activations it keeps them in bfloat16 and takes the statistics in float32.
+            normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                inputs, scale=tf.ones_like(self.beta), offset=self.beta, epsilon=self.epsilon, is_training=True)
+            return normalized
+        inputs = tf.cast(inputs, tf.float32)
         if one_group and replicas > 1:
             # A step sharded over replicas (common/distribute.py): the statistics of the whole batch, summed
             # across replicas (differentiable), so that the result equals the one-device step.
@@ -96,11 +104,6 @@ class FrameNormalization(keras.layers.Layer):
             mean = total / count
             variance = squares / count - tf.square(mean)
             return (inputs - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
-        if one_group:
-            # One fused kernel (forward and gradient) computing the same batch-statistics normalisation.
-            normalized, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                inputs, scale=tf.ones_like(self.beta), offset=self.beta, epsilon=self.epsilon, is_training=True)
-            return normalized
         shape = tf.shape(inputs)
         grouped = tf.reshape(inputs, tf.concat([[num_groups, -1], shape[1:]], axis=0))
         mean, variance = tf.nn.moments(grouped, axes=[1, 2, 3], keepdims=True)
@@ -113,7 +116,8 @@ class EmissionModel(keras.Model):
 
     Every layer but the last is followed by FrameNormalization and ReLU; the last by tanh.
     Weights start at N(0, 0.005²), biases at zero (authors' `convt2d`). With `mixed_precision` the transposed
-    convolutions compute in bfloat16 (weights stay float32); normalisation and the output stay float32.
+    convolutions compute in bfloat16 (weights stay float32) and their activations stay bfloat16 through the
+    normalisation (statistics and β in float32) and ReLU; the output frames are float32.
     """
 
     def __init__(self, filters, kernels, strides, init_std=0.005, mixed_precision=False, **kwargs):

@@ -1,5 +1,6 @@
 """Shapes and parameter counts of the dynamic generator's networks."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -74,3 +75,43 @@ def test_config_validation_names_the_problem():
     with pytest.raises(ValueError, match="energy_scale"):
         configs.TextureConfig(energy_scale="mean").validate()
     assert configs.with_image_size(configs.TEXTURE_PAPER, 150).validate().emission_strides == (2, 2, 2, 2, 3, 3, 1)
+
+
+def test_frame_normalization_keeps_bfloat16_activations():
+    layer = FrameNormalization()
+    inputs = tf.random.normal([6, 4, 4, 2]) * 3.0 + tf.constant([1.0, -5.0])
+    layer(inputs)
+    layer.beta.assign([0.25, -0.5])
+    outputs = layer(tf.cast(inputs, tf.bfloat16))
+    assert outputs.dtype == tf.bfloat16  # No float32 copy of the activations...
+    # ... with the statistics and β of the float32 computation, up to bfloat16 rounding of inputs and outputs.
+    np.testing.assert_allclose(tf.cast(outputs, tf.float32).numpy(), layer(inputs).numpy(), atol=0.05)
+    # The grouped path computes in float32.
+    assert layer(tf.cast(inputs, tf.bfloat16), num_groups=2).dtype == tf.float32
+
+
+def test_mixed_precision_emission_follows_float32():
+    keras.utils.set_random_seed(0)
+    filters, kernels, strides = (64, 32, 16, 3), (4,) * 4, (2,) * 4
+    exact = EmissionModel(filters, kernels, strides, init_std=0.05)
+    mixed = EmissionModel(filters, kernels, strides, init_std=0.05, mixed_precision=True)
+    states = tf.random.normal([2, 5, 10])
+    exact(states), mixed(states)
+    mixed.set_weights(exact.get_weights())
+    assert all(weight.dtype == tf.float32 for weight in mixed.weights)
+
+    def frames_and_input_gradient(model):
+        with tf.GradientTape() as tape:
+            tape.watch(states)
+            frames = model(states)
+            energy = tf.reduce_sum(tf.square(frames - 0.3))
+        return frames, tape.gradient(energy, states)
+
+    frames, gradient = frames_and_input_gradient(exact)
+    mixed_frames, mixed_gradient = frames_and_input_gradient(mixed)
+    assert mixed_frames.dtype == tf.float32 and mixed_gradient.dtype == tf.float32
+    # bfloat16 keeps 8 significant bits: frames within ~0.01 (RMS 0.0015 measured), input-gradients within
+    # 5-10% over seeds, as before the activations stayed bfloat16 through the normalisation.
+    assert np.sqrt(np.mean(np.square(mixed_frames.numpy() - frames.numpy()))) < 0.005
+    relative = np.linalg.norm(mixed_gradient.numpy() - gradient.numpy()) / np.linalg.norm(gradient.numpy())
+    assert relative < 0.2

@@ -51,8 +51,9 @@ def test_truncation_carries_state_and_infers_s0_on_first_chunk_only():
     np.testing.assert_allclose(infers[1][2], learns[0][2])
 
 
-def test_learning_reduces_reconstruction_error():
-    config = dataclasses.replace(TINY, num_iterations=40)
+@pytest.mark.parametrize("mixed_precision", [False, True], ids=["float32", "mixed_bfloat16"])
+def test_learning_reduces_reconstruction_error(mixed_precision):
+    config = dataclasses.replace(TINY, num_iterations=40, mixed_precision=mixed_precision)
     trainer = Trainer(config, _observed(config))
     first = trainer.train_iteration()["recon_mse"]
     for _ in range(39):
