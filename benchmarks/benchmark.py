@@ -2,6 +2,8 @@
 
     python benchmarks/benchmark.py                  # paper presets + scaling sweeps (about 10-15 minutes)
     python benchmarks/benchmark.py --cases probe,texture_paper --repeats 3
+    python benchmarks/benchmark.py --cases probe,texture_paper,recovery_paper,probe --precision float32,mixed_bfloat16 \
+        --authors_code /tmp/Dynamic_generator      # the authors' code timed in the same run (authors_code.py)
 
 Each case runs in its own subprocess, so that its peak RSS is its own. Seconds per iteration are the median of
 `--repeats` iterations after `--warmup` (tracing) iterations. GFLOP/s come from the analytic count below, and are
@@ -35,9 +37,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The authors' TF1 code on this machine kind (issue 10 / shared/AUTHORS_CODE_NOTES.md), for the table.
+# The authors' TF1 code as quoted by issue 10 (another day on this machine kind), for the table when their code is
+# not run beside ours; `--authors_code DIR` times it in the same run instead (benchmarks/authors_code.py).
 AUTHORS = {"texture_paper": {"seconds_per_iteration": 6.0, "peak_rss_gb": 1.0},
            "recovery_paper": {"seconds_per_iteration": 14.5, "peak_rss_gb": 3.1}}
+AUTHORS_PRESETS = {"texture_paper": "texture", "recovery_paper": "recovery"}
 ST_SEGMENTS = 8  # Segments per ABP iteration in the st_* cases (a clip of 256 frames at 32 frames per segment).
 
 
@@ -194,7 +198,10 @@ def main():
                                            "st_model1_paper")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--precision", default="float32",
+                        help="float32, mixed_bfloat16, or both comma-separated (every case runs in each)")
+    parser.add_argument("--authors_code", help="a checkout of jianwen-xie/Dynamic_generator: time the authors' code "
+                                               "on the paper presets in this run, just before ours")
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "benchmark.json"))
     parser.add_argument("--case", help=argparse.SUPPRESS)  # Internal: run one case in this process.
     args = parser.parse_args()
@@ -203,39 +210,73 @@ def main():
         result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
         print("RESULT " + json.dumps(result))
         return
-    results = {}
+    precisions = args.precision.split(",")
+    unknown = sorted(set(precisions) - {"float32", "mixed_bfloat16"})
+    if unknown:
+        parser.error(f"unknown --precision {', '.join(unknown)}; give float32, mixed_bfloat16 or both")
+    results, authors_measured, probes = {}, {}, []
     for name in args.cases.split(","):
-        command = [sys.executable, __file__, "--case", name, "--warmup", str(args.warmup), "--repeats",
-                   str(args.repeats), "--precision", args.precision]
-        output = subprocess.run(command, capture_output=True, text=True)
-        lines = [line for line in output.stdout.splitlines() if line.startswith("RESULT ")]
-        if output.returncode or not lines:
-            print(f"{name}: failed\n{output.stderr[-2000:]}", file=sys.stderr)
-            continue
-        results[name] = json.loads(lines[-1][len("RESULT "):])
-        print(f"{name}: {results[name]}", file=sys.stderr)
-    probe = results.get("probe", {}).get("gflops_per_second")
-    rows = ["| case | frames | chunk | clips | size | s/iteration | TFLOP/it | GFLOP/s | % of probe | peak RSS GB "
-            "| authors s/it | ours / authors |", "|" + " --- |" * 12]
-    for name, result in results.items():
-        if name == "probe":
-            continue
-        authors = AUTHORS.get(name, {})
-        ratio = (f"{result['seconds_per_iteration'] / authors['seconds_per_iteration']:.2f}"
-                 if authors else "")
-        share = f"{100 * result['gflops_per_second'] / probe:.0f}%" if probe else ""
-        rows.append(f"| {name} | {result['frames']} | {result['chunk']} | {result['clips']} | {result['image_size']} "
-                    f"| {result['seconds_per_iteration']:.2f} | {result['tflop_per_iteration']:.3f} "
-                    f"| {result['gflops_per_second']:.0f} | {share} | {result['peak_rss_gb']:.2f} "
-                    f"| {authors.get('seconds_per_iteration', '')} | {ratio} |")
-    table = "\n".join(rows)
-    header = (f"probe: {probe:.0f} GFLOP/s (Conv2DTranspose 512->256 fwd + input-grad, [30,4,4,512]); "
-              f"precision {args.precision}; {os.cpu_count()} CPUs") if probe else f"precision {args.precision}"
+        if args.authors_code and name in AUTHORS_PRESETS:
+            authors_measured[name] = run_authors(args.authors_code, AUTHORS_PRESETS[name], args.repeats)
+        for precision in ["float32"] if name == "probe" else precisions:
+            command = [sys.executable, __file__, "--case", name, "--warmup", str(args.warmup), "--repeats",
+                       str(args.repeats), "--precision", precision]
+            output = subprocess.run(command, capture_output=True, text=True)
+            lines = [line for line in output.stdout.splitlines() if line.startswith("RESULT ")]
+            if output.returncode or not lines:
+                print(f"{name}: failed\n{output.stderr[-2000:]}", file=sys.stderr)
+                continue
+            result = dict(json.loads(lines[-1][len("RESULT "):]), case=name, precision=precision)
+            print(f"{name} ({precision}): {result}", file=sys.stderr)
+            if name == "probe":
+                probes.append(result["gflops_per_second"])
+            results[name if precision == "float32" else f"{name}@{precision}"] = result
+    probe = min(probes) if probes else None
+    header = (f"probe: {', '.join(f'{value:.0f}' for value in probes)} GFLOP/s (Conv2DTranspose 512->256 fwd + "
+              f"input-grad, [30,4,4,512]; % of probe uses the lowest); {os.cpu_count()} CPUs" if probes else
+              f"{os.cpu_count()} CPUs")
+    table = _table(results, authors_measured, probe)
     print(header)
     print(table)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as handle:
-        json.dump({"header": header, "results": results, "table": table}, handle, indent=2)
+        json.dump({"header": header, "results": results, "authors": authors_measured, "table": table}, handle,
+                  indent=2)
+
+
+def run_authors(authors_code, preset, repeats):
+    """The authors' code on `preset` (benchmarks/authors_code.py): 2 warm-up epochs + `repeats` timed ones."""
+    out = os.path.join(REPO, "benchmarks", "results", f"authors_{preset}.json")
+    command = [sys.executable, os.path.join(REPO, "benchmarks", "authors_code.py"), "--authors_code", authors_code,
+               "--preset", preset, "--iterations", str(2 + repeats), "--out", out]
+    output = subprocess.run(command, capture_output=True, text=True)
+    if output.returncode or not os.path.exists(out):
+        print(f"authors' {preset}: failed\n{output.stderr[-2000:]}", file=sys.stderr)
+        return {}
+    with open(out) as handle:
+        measured = json.load(handle)
+    print(f"authors' {preset}: {measured['iterations']} s, peak RSS {measured['peak_rss_gb']} GB", file=sys.stderr)
+    return {"seconds_per_iteration": measured["median_after_warmup"], "peak_rss_gb": measured["peak_rss_gb"],
+            "iterations": measured["iterations"], "measured": True}
+
+
+def _table(results, authors_measured, probe):
+    rows = ["| case | precision | frames | chunk | clips | size | s/iteration | TFLOP/it | GFLOP/s | % of probe "
+            "| peak RSS GB | authors s/it | authors peak RSS GB | ours / authors |", "|" + " --- |" * 14]
+    for result in results.values():
+        name = result["case"]
+        if name == "probe":
+            continue
+        authors = authors_measured.get(name) or AUTHORS.get(name, {})
+        source = "" if not authors or authors.get("measured") else " (quoted)"
+        ratio = f"{result['seconds_per_iteration'] / authors['seconds_per_iteration']:.2f}" if authors else ""
+        share = f"{100 * result['gflops_per_second'] / probe:.0f}%" if probe else ""
+        rows.append(f"| {name} | {result['precision']} | {result['frames']} | {result['chunk']} | {result['clips']} "
+                    f"| {result['image_size']} | {result['seconds_per_iteration']:.2f} "
+                    f"| {result['tflop_per_iteration']:.3f} | {result['gflops_per_second']:.0f} | {share} "
+                    f"| {result['peak_rss_gb']:.2f} | {authors.get('seconds_per_iteration', '')}{source} "
+                    f"| {authors.get('peak_rss_gb', '')}{source} | {ratio} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
