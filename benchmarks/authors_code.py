@@ -37,37 +37,21 @@ import traceback
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_ROOT = os.path.join(os.path.dirname(REPO), 'shared', 'data', 'trainingVideo')
 
-# --------------------------------------------------------------------------------------
-# Presets: flags passed on the command line of the authors' main script (everything not
-# listed stays at the main script's own default).
-# --------------------------------------------------------------------------------------
+# Each preset: the authors' main script, and its flags with {data} = --data_root (every other flag stays at the
+# main script's own default).
 PRESETS = {
     # main_dyn_G.py defaults: 64x64, num_frames 60, truncated_backprop_length 30 (2 chunks),
     # sample_steps 15, step_size 0.03, refsig 1, lr 0.002, beta1 0.5, state/z 100, nonlinear
     # dynamics, frame generator "64", training_mode complete, log_step 10, category fire.
-    'texture': dict(
-        main='main_dyn_G.py',
-        flags=lambda out, n: [
-            '--category=fire',
-            '--data_path=%s/dynamicTexture' % DATA_ROOT,
-            '--output_dir=%s/output_synthesis' % out,
-            '--num_epochs=%d' % n,
-        ]),
+    'texture': ('main_dyn_G.py', ['--category=fire', '--data_path={data}/dynamicTexture']),
     # main_dyn_G_recovery.py defaults: 150x150, num_frames 70, truncated_backprop_length 70
     # (1 chunk), sample_steps 15, refsig 0.5, frame generator "150", training_mode incomplete.
     # Category/mask: fountain with the external region mask (region_type.mat).
-    'recovery': dict(
-        main='main_dyn_G_recovery.py',
-        flags=lambda out, n: [
-            '--category=fountain',
-            '--data_path=%s/recovery_dataset/data' % DATA_ROOT,
-            '--mask_path=%s/recovery_dataset/mask' % DATA_ROOT,
-            '--mask_type=external',
-            '--mask_file=region_type.mat',
-            '--output_dir=%s/output_recovery' % out,
-            '--num_epochs=%d' % n,
-        ]),
+    'recovery': ('main_dyn_G_recovery.py', [
+        '--category=fountain', '--data_path={data}/recovery_dataset/data', '--mask_path={data}/recovery_dataset/mask',
+        '--mask_type=external', '--mask_file=region_type.mat']),
 }
+
 
 CHANGES = []   # filled while transforming; printed at start and saved to the JSON
 
@@ -416,7 +400,7 @@ def parse_metrics(text):
 
 
 def main():
-    global CODE_DIR, DATA_ROOT
+    global CODE_DIR
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--authors_code', required=True, help='checkout/copy of jianwen-xie/Dynamic_generator')
     ap.add_argument('--preset', required=True, choices=sorted(PRESETS))
@@ -426,15 +410,15 @@ def main():
     ap.add_argument('--keep', action='store_true', help='keep the temp dir (outputs) afterwards')
     ap.add_argument('--data_root', default=DATA_ROOT, help='the authors\' trainingVideo folder')
     args = ap.parse_args()
-    DATA_ROOT = os.path.abspath(args.data_root)
+    data_root = os.path.abspath(args.data_root)
     missing = [name for name in ('main_dyn_G.py', 'main_dyn_G_recovery.py', 'src/dynamic_generator.py')
                if not os.path.isfile(os.path.join(args.authors_code, name))]
     if missing:
         sys.exit('error: --authors_code %s is not a checkout of jianwen-xie/Dynamic_generator (no %s); clone it with '
                  '`git clone https://github.com/jianwen-xie/Dynamic_generator`' % (args.authors_code, ', '.join(missing)))
-    if not os.path.isdir(DATA_ROOT):
+    if not os.path.isdir(data_root):
         sys.exit('error: no data at --data_root %s; give the folder holding dynamicTexture/ and recovery_dataset/'
-                 % DATA_ROOT)
+                 % data_root)
 
     preset = PRESETS[args.preset]
     work = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix='dg_authors_%s_' % args.preset))
@@ -489,8 +473,10 @@ def main():
          'PIL Image.BILINEAR resize in getTrainingData, all sess.run calls/feeds, Langevin steps, '
          'per-epoch image/checkpoint/.dat/video writing at the authors\' log_step/20-epoch cadence')
 
-    flags = preset['flags'](work, args.iterations)
-    argv = [os.path.join(CODE_DIR, preset['main'])] + flags
+    main_script, preset_flags = preset
+    flags = [flag.format(data=data_root) for flag in preset_flags] + [
+        '--output_dir=%s/output_%s' % (work, args.preset), '--num_epochs=%d' % args.iterations]
+    argv = [os.path.join(CODE_DIR, main_script)] + flags
 
     banner = 'CHANGES (source transformations / shims):\n' + '\n'.join('  - ' + c for c in CHANGES)
     print(banner, flush=True)
