@@ -30,7 +30,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 import traceback
 
@@ -514,6 +513,7 @@ def main():
 
     it = [round(x, 4) for x in timing.epoch_seconds]
     after = it[2:]
+    after_unlogged = [x for k, x in enumerate(it) if k >= 2 and k % 10 != 0]  # Epochs 10, 20, ... also save.
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     per_epoch = parse_metrics(tee.text())
     result = {
@@ -521,9 +521,8 @@ def main():
         'iterations': it,
         'median_after_warmup': round(statistics.median(after), 4) if after else None,
         'mean_after_warmup': round(statistics.mean(after), 4) if after else None,
-        'median_after_warmup_excluding_logging_epochs': (round(statistics.median(
-            [x for k, x in enumerate(it) if k >= 2 and k % 10 != 0]), 4)
-            if [x for k, x in enumerate(it) if k >= 2 and k % 10 != 0] else None),
+        'median_after_warmup_excluding_logging_epochs': (round(statistics.median(after_unlogged), 4)
+                                                         if after_unlogged else None),
         'peak_rss_gb': round(peak_kb / 1024.0 / 1024.0, 3),
         'peak_rss_gb_after_each_epoch': [round(k / 1024.0 / 1024.0, 3) for k in timing.epoch_end_rss_kb],
         'metrics': {
