@@ -9,7 +9,6 @@ model's score is lost by running past the length it was trained on. Prints Markd
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -17,10 +16,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from common import fooling_rate as fr, runs  # noqa: E402
+from baselines.lds import LinearDynamicalSystem  # noqa: E402
+from common import runs  # noqa: E402
 from data import sources  # noqa: E402
-from dynamic_generator import configs, experiments  # noqa: E402
-from dynamic_generator.baselines import LinearDynamicalSystem  # noqa: E402
+from dynamic_generator import configs, fooling_rate as fr, restore  # noqa: E402
+from dynamic_generator.experiments import texture, texture_eval  # noqa: E402
 
 
 def main():
@@ -31,18 +31,18 @@ def main():
     for name in sorted(os.listdir(args.eval_dir)):
         if not os.path.isdir(os.path.join(args.eval_dir, name, "dg")):
             continue
-        config = runs.config_from_dict(configs.TextureConfig, runs.RunDirectory(
-            os.path.join(args.eval_dir, name, "dg")).read_config_dict())
+        config = runs.RunDirectory(os.path.join(args.eval_dir, name, "dg")).read_config(
+            configs.DynamicGeneratorConfig)
         observed = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)[0].frames
         length = config.num_frames
         for method in ("dg", "lds"):
             path = os.path.join(args.eval_dir, name, method)
             if method == "dg":
-                fakes = experiments.restore_trainer(path)[1].synthesize(
-                    experiments.EVAL_NUM_SAMPLES, 2 * length, seed=experiments.EVAL_SEED)
+                fakes = restore.restore_trainer(path)[1].synthesize(
+                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED)
             else:
-                fakes = LinearDynamicalSystem.load(os.path.join(path, "ckpt", experiments.LDS_FILE)).synthesize(
-                    experiments.EVAL_NUM_SAMPLES, 2 * length, seed=experiments.EVAL_SEED)
+                fakes = LinearDynamicalSystem.load(os.path.join(path, "ckpt", texture.LDS_FILE)).synthesize(
+                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED)
             row = dict(clip=name, method=method)
             for part, frames in (("first", fakes[:, :length]), ("second", fakes[:, length:])):
                 result = fr.fooling_rate(observed, frames)

@@ -1,4 +1,4 @@
-"""Calibration of the fooling rate (common/fooling_rate.py) and the LDS order sweep: prints Markdown, writes JSON.
+"""Calibration of the fooling rate (dynamic_generator/fooling_rate.py) and the LDS order sweep: prints Markdown, writes JSON.
 
     python benchmarks/fooling_rate_controls.py                        # built-in textures + the shared clips
     python benchmarks/fooling_rate_controls.py --data synthetic:water --no-lds_sweep
@@ -7,7 +7,7 @@ Controls, per clip (its first `--num_frames` frames are the observed clip): a di
 frames of the same source: should score near 0.5), the clip shuffled in time, one frame repeated, per-frame noise
 (should score near 0). The LDS sweep fits Doretto et al.'s LDS with several state dimensions d and reports the
 fooling rate with the distances that explain it (motion energy, copying of training frames), which is how the
-default rule for d in dynamic_generator/baselines.py was chosen. Not a test: about 20 CPU-seconds per row.
+default rule for d in baselines/lds.py was chosen. Not a test: about 20 CPU-seconds per row.
 """
 
 import argparse
@@ -21,9 +21,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from common import fooling_rate as fr  # noqa: E402
+from baselines import lds  # noqa: E402
 from data import sources  # noqa: E402
-from dynamic_generator import baselines  # noqa: E402
+from dynamic_generator import fooling_rate as fr  # noqa: E402
 
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "data", "trainingVideo", "dynamicTexture")
 SHARED_CLIPS = ("fire/fire.avi", "flashing_light/64ce210.avi", "boiling_water/55fa210.avi")
@@ -66,12 +66,12 @@ def main():
         controls.append(_row(name, "per-frame noise", observed, fr.per_frame_noise(observed, seed=0)))
         if args.lds_sweep:
             for state_dim in SWEEP_STATE_DIMS:
-                lds = baselines.fit_lds(observed, baselines.LdsConfig(state_dim=state_dim))
-                fakes = lds.synthesize(3, 2 * length, seed=0)
-                label = f"d = {lds.state_dim}" + (" (default rule)" if state_dim == 0 else "")
-                sweep.append(_row(name, label, observed, fakes, state_dim=lds.state_dim, noise_dim=lds.noise_dim,
-                                  explained_variance=lds.explained_variance, spectral_radius=lds.spectral_radius,
-                                  stabilised=lds.stabilised))
+                system = lds.fit_lds(observed, lds.LdsConfig(state_dim=state_dim))
+                fakes = system.synthesize(3, 2 * length, seed=0)
+                label = f"d = {system.state_dim}" + (" (default rule)" if state_dim == 0 else "")
+                sweep.append(_row(name, label, observed, fakes, state_dim=system.state_dim, noise_dim=system.noise_dim,
+                                  explained_variance=system.explained_variance, spectral_radius=system.spectral_radius,
+                                  stabilised=system.stabilised))
     lines = ["| clip | control | fooling rate | per seed |", "| --- | --- | --- | --- |"]
     lines += [f"| {row['clip']} | {row['case']} | {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f} | "
               f"{' / '.join(f'{rate:.2f}' for rate in row['per_seed'])} |" for row in controls]

@@ -1,7 +1,8 @@
 """`--mode export`: a trained run as a SavedModel that serves without this repository's code.
 
 Each experiment provides its own exporter (`Experiment.export`, a hook): it builds a `tf.Module` whose
-`tf.function`s are the serving signatures and returns it with the signature dict; this module checks the paths,
+`tf.function`s are the serving signatures and returns it with the signature dict and the run's files to copy
+beside it (e.g. the clip names of a many-clip run); this module checks the paths,
 writes the SavedModel atomically (a temporary folder renamed into place, so a failed or killed export leaves
 nothing behind) and records the run's config beside it.
 """
@@ -65,11 +66,10 @@ def export_run(experiment, workdir, export_dir):
     run = runs.RunDirectory(workdir)
     stored = run.read_config_dict()
     if experiment.export is None:
-        raise ValueError(f"runs of --experiment {experiment.name} cannot be exported; see the README, \"Export\", "
+        raise ValueError(f"runs of --experiment {experiment.name} cannot be exported; see docs/export.md "
                          f"for the experiments that can")
     path = check_export_dir(export_dir)
-    module, signatures = experiment.export(run, stored)
-    clips = os.path.join(run.path, "clips.json")  # Names of the clips of a many-clip run, in row order.
-    save_atomically(module, path, signatures, stored, [clips] if os.path.isfile(clips) else [])
+    module, signatures, extra_files = experiment.export(run, stored)
+    save_atomically(module, path, signatures, stored, extra_files)
     print(f"wrote SavedModel {path} with signatures {sorted(signatures)}")
     return path

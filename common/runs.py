@@ -1,6 +1,5 @@
 """Run directories shared by both models: resolved config, metrics, checkpoints, TensorBoard, progress bar."""
 
-import dataclasses
 import json
 import os
 import shutil
@@ -9,6 +8,8 @@ import time
 
 import tensorflow as tf
 import tqdm
+
+from common import configs
 
 # Default root of run directories: the project's `checkpoints/` folder.
 DEFAULT_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
@@ -28,20 +29,6 @@ def write_json_atomic(path, value):
     os.replace(temporary, path)
 
 
-def config_to_dict(config):
-    return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(config).items()}
-
-
-def config_from_dict(config_class, values):
-    """Rebuilds a frozen config dataclass from JSON values (lists back to tuples; unknown keys are an error)."""
-    fields = {field.name: field for field in dataclasses.fields(config_class)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ValueError(f"config.json has fields this version does not know: {unknown}")
-    return config_class(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
-
-
 class RunDirectory:
     """`<workdir>/config.json, metrics.json, history.jsonl, ckpt/, tb/, samples/`."""
 
@@ -58,10 +45,19 @@ class RunDirectory:
         return os.path.isfile(self.config_path)
 
     def read_config_dict(self):
+        """The stored config as written (nested, or flat for runs of earlier versions)."""
         if not self.exists():
             raise FileNotFoundError(f"no run in {self.path} (config.json missing); train one first with --mode train")
         with open(self.config_path) as handle:
             return json.load(handle)
+
+    def read_config(self, config_class):
+        """The stored config as a `config_class` instance (common/configs.from_dict)."""
+        return configs.from_dict(config_class, self.read_config_dict(), where=self.config_path)
+
+    def stored_experiment(self):
+        """The `experiment` of the run stored here, or None when there is none."""
+        return configs.flatten(self.read_config_dict()).get("experiment") if self.exists() else None
 
     def prepare(self, config):
         """Creates the directory for a new run, or checks that an existing run is the same experiment.
@@ -70,8 +66,10 @@ class RunDirectory:
           True when a run was already there (it will be resumed).
         """
         if self.exists():
-            stored = self.read_config_dict()
-            wanted = config_to_dict(config)
+            # Compared setting by setting, so that a run stored in the flat form of earlier versions resumes.
+            stored = configs.flatten(self.read_config_dict())
+            wanted = {key: list(value) if isinstance(value, tuple) else value
+                      for key, value in configs.settings(config).items()}
             if stored.get("experiment") != wanted["experiment"]:
                 raise ValueError(f"--workdir {self.path} holds a {stored.get('experiment')!r} run, not "
                                  f"{wanted['experiment']!r}; choose another --workdir")
@@ -81,7 +79,7 @@ class RunDirectory:
                 details = ", ".join(f"{key}: {stored.get(key)!r} there, {wanted[key]!r} now" for key in differing)
                 raise ValueError(f"--workdir {self.path} holds a run with another configuration ({details}); "
                                  f"choose another --workdir to start a new run")
-            write_json_atomic(self.config_path, wanted)  # Record extended iteration counts.
+            write_json_atomic(self.config_path, configs.to_dict(config))  # Record extended iteration counts.
             return True
         parent = os.path.dirname(self.path)
         try:
@@ -95,7 +93,7 @@ class RunDirectory:
         try:
             for directory in (self.path, self.checkpoint_dir, self.tensorboard_dir, self.samples_dir):
                 os.makedirs(directory, exist_ok=True)
-            write_json_atomic(self.config_path, config_to_dict(config))
+            write_json_atomic(self.config_path, configs.to_dict(config))
         except OSError as error:
             if created:
                 shutil.rmtree(self.path, ignore_errors=True)  # No partial run directory.

@@ -234,9 +234,3 @@ def load_mask(spec, clip_shape, mask_type="region", seed=0):
         return generate_mask(mask_type, clip_shape[0], clip_shape[1], seed)
     return fit_mask(read_occlusion(spec), clip_shape, source=f"mask {spec}")
 
-
-def write_npy(path, visible):
-    """Stores a `visible` mask as .npy in the file convention (uint8, 1 = occluded), [frames, height, width, 3]."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    np.save(path, (np.asarray(visible) == 0).astype(np.uint8))
-    return path

@@ -14,10 +14,6 @@ def is_video_file(path):
     return os.path.isfile(path) and path.lower().endswith(VIDEO_EXTENSIONS)
 
 
-def is_image_file(path):
-    return os.path.isfile(path) and path.lower().endswith(IMAGE_EXTENSIONS)
-
-
 def resize_frame(frame, image_size):
     """Resizes one uint8 [height, width, 3] frame to a square, bilinear (the authors used bilinear PIL)."""
     if frame.shape[0] == image_size and frame.shape[1] == image_size:

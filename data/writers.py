@@ -8,6 +8,14 @@ from PIL import Image, ImageDraw
 
 from data.video_io import to_uint8
 
+# Occluded pixels are shown black in the written clips ([-1, 1] scale).
+HIDDEN = -1.0
+
+
+def show_occluded(original, visible):
+    """The clip as a model sees it: visible pixels kept, occluded ones black."""
+    return np.where(np.asarray(visible) > 0, original, HIDDEN)
+
 
 def _as_uint8(frames):
     frames = np.asarray(frames)

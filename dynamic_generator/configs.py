@@ -2,21 +2,67 @@
 
 import dataclasses
 
-from common import distribute
+from common import configs, distribute
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
 # Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator and the baselines of
-# common/recovery_baselines.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat diffusion, temporal linear interpolation).
+# baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat diffusion, temporal linear interpolation).
 RECOVERY_METHODS = ("dg", "mrf_l1", "mrf_l2", "lhd", "linear")
-# §4.1 dynamic textures: the dynamic generator, or the LDS of Doretto et al. 2003 (dynamic_generator/baselines.py).
+# §4.1 dynamic textures: the dynamic generator, or the LDS of Doretto et al. 2003 (baselines/lds.py).
 TEXTURE_METHODS = ("dg", "lds")
+# --method per experiment (any other experiment: the dynamic generator only).
+METHODS = {"texture": TEXTURE_METHODS, "texture_eval": TEXTURE_METHODS, "recover": RECOVERY_METHODS,
+           "inpaint": RECOVERY_METHODS}
 MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators of data/masks.py.
 
 
 @dataclasses.dataclass(frozen=True)
-class TextureConfig:
-    """AAAI'19 §4.1 dynamic texture synthesis (the `paper` preset).
+class IncompleteConfig:
+    """Learning from incomplete videos (recover / inpaint, §4.3-4.4): a mask file (.mat, .npy, PNG folder or mask
+    video; empty = generate one of `mask_type`)."""
+    mask: str = ""
+    mask_type: str = "region"
+
+    def validate(self):
+        if self.mask_type not in MASK_TYPES:
+            raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipsConfig:
+    """Many clips, one model (action / animate, §4.2, §4.5): clips per mini-batch (0 = all clips in one batch; the
+    authors' `batch_size`, taken in order, one ABPTT iteration = one pass over every batch) and how many clips are
+    held out from training (chosen by `seed`; their latents are inferred with the model frozen)."""
+    batch_size: int = 0
+    num_held_out: int = 0
+
+    def validate(self):
+        for name in ("batch_size", "num_held_out"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name} must not be negative, got {getattr(self, name)}")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig:
+    """Animating a static image (§4.5): the encoder E_γ(x_0) -> [s_0, a], one entry per convolution."""
+    encoder_filters: tuple = (64, 128, 256)
+    encoder_kernels: tuple = (5, 3, 3)
+    encoder_strides: tuple = (2, 2, 1)
+
+    def validate(self):
+        if not self.encoder_filters or not (len(self.encoder_filters) == len(self.encoder_kernels)
+                                            == len(self.encoder_strides)):
+            raise ValueError(f"--encoder_filters {self.encoder_filters}, --encoder_kernels {self.encoder_kernels} and "
+                             f"--encoder_strides {self.encoder_strides} must have one entry per convolution")
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class DynamicGeneratorConfig:
+    """AAAI'19 §4.1 dynamic texture synthesis (the `paper` preset); the other experiments add parts.
 
     64x64x60 frames; state 100, noise 100; transition MLP {20, 20, 100} with s_t = tanh(s_{t-1} + r_t);
     emission 6 deconvolutions {512, 512, 256, 128, 64, 3}, kernel 4, stride 2, BN + ReLU, tanh output;
@@ -25,7 +71,10 @@ class TextureConfig:
     the transition MLP starts at N(0, 0.05²) instead of their N(0, 0.001²), under which Adam's first steps kill
     most second-layer ReLUs and ξ stops reaching the frames. Energy: Eq. (6) exactly (`energy_scale="sum"`);
     the authors' code averaged over frames (`"authors"`), which with ξ truly inferred through F_α fits the fire
-    clip worse at equal budget. Both measured in the README, "Energy scale and initialisation".
+    clip worse at equal budget. Both measured in docs/fidelity.md.
+
+    Parts (None where the experiment has none): `incomplete` (recover, inpaint), `clips` (action, animate),
+    `encoder` (animate).
     """
     experiment: str = "texture"
     preset: str = "paper"
@@ -61,22 +110,12 @@ class TextureConfig:
     adam_beta1: float = 0.5
     num_iterations: int = 3000
 
-    # Incomplete videos (recover / inpaint experiments, §4.3-4.4): a mask file (.mat, .npy, PNG folder or mask
-    # video; empty = generate one of `mask_type`) and the method that fills the occluded pixels.
-    mask: str = ""
-    mask_type: str = "region"
+    # The method that learns the clip or fills its occluded pixels (METHODS per experiment).
     method: str = "dg"
 
-    # Many clips (action / interpolate experiments, §4.2): clips per mini-batch (0 = all clips in one batch; the
-    # authors' `batch_size`, taken in order, one ABPTT iteration = one pass over every batch) and how many of the
-    # clips are held out from training (chosen by `seed`; their latents are inferred with the model frozen).
-    batch_size: int = 0
-    num_held_out: int = 0
-
-    # Animating a static image (animate experiment, §4.5): the encoder E_γ(x_0) -> [s_0, a] (empty = no encoder).
-    encoder_filters: tuple = ()
-    encoder_kernels: tuple = ()
-    encoder_strides: tuple = ()
+    incomplete: IncompleteConfig = configs.part(IncompleteConfig)
+    clips: ClipsConfig = configs.part(ClipsConfig)
+    encoder: EncoderConfig = configs.part(EncoderConfig)
 
     # Where the learning steps run (common/distribute.py): `default` (one device), `mirrored` (local GPUs, or
     # logical CPUs), `multi_worker` (TF_CONFIG). The clips of a batch are shared out among the replicas.
@@ -95,7 +134,7 @@ class TextureConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
-        for name in ("appearance_dim", "motion_dim", "batch_size", "num_held_out"):
+        for name in ("appearance_dim", "motion_dim"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must not be negative, got {getattr(self, name)}")
         for name in ("sigma", "langevin_step_size", "learning_rate"):
@@ -106,16 +145,13 @@ class TextureConfig:
                              f"({self.chunk_length}): the clip is processed in whole chunks")
         if self.energy_scale not in ENERGY_SCALES:
             raise ValueError(f"--energy_scale must be one of {ENERGY_SCALES}, got {self.energy_scale!r}")
-        if self.mask_type not in MASK_TYPES:
-            raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
-        methods = (TEXTURE_METHODS if self.experiment in ("texture", "texture_eval") else
-                   ("dg",) if self.experiment in ("action", "animate") else RECOVERY_METHODS)
-        if not len(self.encoder_filters) == len(self.encoder_kernels) == len(self.encoder_strides):
-            raise ValueError(f"--encoder_filters {self.encoder_filters}, --encoder_kernels {self.encoder_kernels} and "
-                             f"--encoder_strides {self.encoder_strides} must have one entry per convolution")
-        if self.experiment == "animate" and not (self.encoder_filters and self.appearance_dim):
-            raise ValueError("--experiment animate needs an encoder (--encoder_filters, --encoder_kernels, "
-                             "--encoder_strides) and --appearance_dim > 0, as its presets have")
+        for part in (self.incomplete, self.clips, self.encoder):
+            if part is not None:
+                part.validate()
+        if self.encoder is not None and not self.appearance_dim:
+            raise ValueError("the encoder maps x_0 to an appearance vector: --appearance_dim must be positive "
+                             "(the animate presets use 100)")
+        methods = METHODS.get(self.experiment, ("dg",))
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
@@ -136,6 +172,30 @@ class TextureConfig:
     def num_chunks(self):
         return self.num_frames // self.chunk_length
 
+    @property
+    def clips_per_batch(self):
+        """Clips per mini-batch: the `clips` part's batch size, 0 (all clips at once) without one."""
+        return self.clips.batch_size if self.clips is not None else 0
+
+    @staticmethod
+    def legacy_parts(values):
+        """The parts a run stored in the flat form of earlier versions had, from its experiment."""
+        return PARTS.get(values.get("experiment"), ())
+
+
+# Which parts each experiment's runs have (for configs stored before configs were composed).
+PARTS = {"recover": ("incomplete",), "inpaint": ("incomplete",), "action": ("clips",), "interpolate": ("clips",),
+         "animate": ("clips", "encoder")}
+
+
+def resolve(config, values, from_preset):
+    """`config` with the settings `values`; `--image_size` alone also picks the paper's emission network for that
+    size (64, 128 or 150), as the presets do."""
+    emission = {"emission_filters", "emission_kernels", "emission_strides"}
+    if "image_size" in values and not emission & set(values):
+        config = with_image_size(config, values["image_size"])
+    return configs.with_settings(config, values)
+
 
 def with_image_size(config, image_size):
     """The config with the paper's emission network for `image_size` (64, 128 or 150)."""
@@ -146,7 +206,7 @@ def with_image_size(config, image_size):
                                emission_strides=strides)
 
 
-TEXTURE_PAPER = TextureConfig()
+TEXTURE_PAPER = DynamicGeneratorConfig()
 
 # Same architecture and update rules; shorter clip (one chunk of 30 frames) and 150 iterations, so that
 # `python main.py` learns a synthetic texture in a few minutes on 2 CPU cores.
@@ -163,9 +223,10 @@ TEXTURE_TINY = dataclasses.replace(
 # 7 deconvolutions {512, 512, 256, 128, 64, 64, 3}, kernels {4, 4, 4, 4, 4, 4, 7}, up-sampling {2, 2, 2, 2, 3, 3, 1};
 # σ = 0.5; 7000 iterations; transition, Langevin (δ = 0.03, l = 15) and Adam as in §4.1 (authors'
 # main_dyn_G_recovery.py). The energy sums over visible values only, with the authors' weight 1 / (2σ² · number of
-# visible values) (`energy_scale="authors"`, train.reconstruction_weight; README "Recovery").
+# visible values) (`energy_scale="authors"`, train.reconstruction_weight; docs/recover.md).
 RECOVER_PAPER = with_image_size(dataclasses.replace(
     TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, energy_scale="authors",
+    incomplete=IncompleteConfig(),
     num_iterations=7000, sample_every=500, checkpoint_every=100), 150)
 
 # Same update rules (σ, δ, l, Adam, energy convention, whole clip as one chunk, all 70 frames) on 32x32 frames with
@@ -177,24 +238,28 @@ RECOVER_QUICK = dataclasses.replace(
     checkpoint_every=25)
 
 # For tests: the tiny texture network on an incomplete clip.
-RECOVER_TINY = dataclasses.replace(TEXTURE_TINY, experiment="recover", sigma=0.5, num_iterations=2)
+RECOVER_TINY = dataclasses.replace(TEXTURE_TINY, experiment="recover", sigma=0.5, num_iterations=2,
+                                   incomplete=IncompleteConfig())
 
 # AAAI'19 §4.4 content removal (background inpainting): 128x128 frames, emission 7 deconvolutions
 # {512, 512, 512, 256, 128, 64, 3}, kernel 4, stride 2; σ = 0.5, 7000 iterations, the whole clip (104 frames of the
 # shared chatelet clip and its mask) one chunk (authors' main_dyn_G_background_inpainting.py asks for 150).
 INPAINT_PAPER = with_image_size(dataclasses.replace(
-    RECOVER_PAPER, experiment="inpaint", num_frames=104, chunk_length=104, mask_type="block"), 128)
+    RECOVER_PAPER, experiment="inpaint", num_frames=104, chunk_length=104,
+    incomplete=IncompleteConfig(mask_type="block")), 128)
 INPAINT_QUICK = dataclasses.replace(
-    RECOVER_QUICK, experiment="inpaint", num_frames=104, chunk_length=104, mask_type="block")
-INPAINT_TINY = dataclasses.replace(RECOVER_TINY, experiment="inpaint", mask_type="block")
+    RECOVER_QUICK, experiment="inpaint", num_frames=104, chunk_length=104,
+    incomplete=IncompleteConfig(mask_type="block"))
+INPAINT_TINY = dataclasses.replace(RECOVER_TINY, experiment="inpaint", incomplete=IncompleteConfig(mask_type="block"))
 
 # AAAI'19 §4.2 action patterns, the animal preset (authors' main_dyn_G_motion.py, run on animal30_running):
 # 64x64x30 frames, the clip one chunk; state 3, noise 100, appearance 100 per clip, no motion-type vector;
 # mini-batches of 30 clips; 7000 iterations; transition, emission, Langevin (δ = 0.03, l = 15, σ = 1) and Adam
-# as in §4.1. Energy and MLP initialisation as our texture preset (README, "Energy scale and initialisation").
+# as in §4.1. Energy and MLP initialisation as our texture preset (docs/fidelity.md).
 ACTION_PAPER = dataclasses.replace(
     TEXTURE_PAPER, experiment="action", data="synthetic:actions", num_frames=30, chunk_length=30, state_dim=3,
-    noise_dim=100, appearance_dim=100, batch_size=30, num_iterations=7000, sample_every=500, checkpoint_every=100)
+    noise_dim=100, appearance_dim=100, clips=ClipsConfig(batch_size=30), num_iterations=7000, sample_every=500,
+    checkpoint_every=100)
 # §4.2 Weizmann actions: state 100, noise 50, appearance 100, 64x64x30 frames; the rest as the animal preset.
 ACTION_WEIZMANN = dataclasses.replace(ACTION_PAPER, preset="weizmann", state_dim=100, noise_dim=50)
 # The animal preset's dimensions and update rules on 32x32 frames (the 64x64 network minus its first 512-channel
@@ -205,15 +270,15 @@ ACTION_QUICK = dataclasses.replace(
     checkpoint_every=25)
 # For tests: the tiny texture network with appearance and motion vectors, 2 clips per batch.
 ACTION_TINY = dataclasses.replace(
-    TEXTURE_TINY, experiment="action", data="synthetic:actions", appearance_dim=4, motion_dim=2, batch_size=2)
+    TEXTURE_TINY, experiment="action", data="synthetic:actions", appearance_dim=4, motion_dim=2,
+    clips=ClipsConfig(batch_size=2))
 
 # AAAI'19 §4.5 animating a static image: the encoder E_γ (3 convolutions {64, 128, 256}, kernels {5, 3, 3},
 # strides {2, 2, 1}, one fully connected layer) maps the first frame x_0 to appearance (100) and initial state (80);
 # noise ξ of dimension 20; otherwise the §4.2 configuration (64x64, 30 frames as one chunk, Langevin δ = 0.03,
 # l = 15 on ξ only, Adam 0.002 β1 0.5 on α, β, γ together). Clips hold x_0 and then `num_frames` frames to predict.
 ANIMATE_PAPER = dataclasses.replace(
-    ACTION_PAPER, experiment="animate", state_dim=80, noise_dim=20, appearance_dim=100,
-    encoder_filters=(64, 128, 256), encoder_kernels=(5, 3, 3), encoder_strides=(2, 2, 1))
+    ACTION_PAPER, experiment="animate", state_dim=80, noise_dim=20, appearance_dim=100, encoder=EncoderConfig())
 # 32x32 frames (the 64x64 emission minus its first layer, as the other quick presets), 15 predicted frames,
 # 300 iterations.
 ANIMATE_QUICK = dataclasses.replace(
@@ -221,8 +286,8 @@ ANIMATE_QUICK = dataclasses.replace(
     emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_frames=15, chunk_length=15, num_iterations=300,
     sample_every=50, checkpoint_every=25)
 ANIMATE_TINY = dataclasses.replace(
-    ACTION_TINY, experiment="animate", motion_dim=0, encoder_filters=(4, 8), encoder_kernels=(5, 3),
-    encoder_strides=(2, 1))
+    ACTION_TINY, experiment="animate", motion_dim=0,
+    encoder=EncoderConfig(encoder_filters=(4, 8), encoder_kernels=(5, 3), encoder_strides=(2, 1)))
 
 PRESETS = {
     "texture": {"paper": TEXTURE_PAPER, "quick": TEXTURE_QUICK, "tiny": TEXTURE_TINY},
@@ -232,11 +297,3 @@ PRESETS = {
     "animate": {"paper": ANIMATE_PAPER, "quick": ANIMATE_QUICK, "tiny": ANIMATE_TINY},
 }
 
-
-def get_config(experiment, preset):
-    """Looks up a preset; ValueError naming the choices when it does not exist."""
-    if experiment not in PRESETS:
-        raise ValueError(f"unknown experiment {experiment!r}; choose one of {sorted(PRESETS)}")
-    if preset not in PRESETS[experiment]:
-        raise ValueError(f"unknown preset {preset!r} for {experiment}; choose one of {sorted(PRESETS[experiment])}")
-    return PRESETS[experiment][preset]

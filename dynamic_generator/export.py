@@ -24,7 +24,7 @@ Animate runs (`AnimateSampler`):
   = `AnimationTrainer.animate(images, num_frames, 1, seed, reference)[:, 0]` (ξ from the seed 1000 · seed).
 
 In all of them ξ of chunk k comes from `tf.random.stateless_normal` with the seed pair (seed, k)
-(sampling.py), the function the training code samples with, so an export equals the run's own sampler.
+(common/sampling.py), the function the training code samples with, so an export equals the run's own sampler.
 """
 
 import os
@@ -32,7 +32,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from dynamic_generator import sampling
+from common import sampling
+from dynamic_generator import restore
+from dynamic_generator.animation import REFERENCE_FILE
 
 SCALAR = tf.TensorSpec([], tf.int32)
 SEED = tf.TensorSpec([], tf.int64)
@@ -202,30 +204,24 @@ def _check_method(run, stored):
 
 
 def export_texture(run, stored):
-    """`Experiment.export` hook of the texture, recover and inpaint experiments: (module, signatures).
+    """`Experiment.export` hook of the texture, recover and inpaint experiments: (module, signatures, files).
 
-    The whole checkpoint is restored (`experiments.restore_trainer`): the model's weights are reached through the
+    The whole checkpoint is restored (`restore.restore_trainer`): the model's weights are reached through the
     optimizer's variable list, so restoring the model alone would silently load nothing.
     """
-    from dynamic_generator.experiments import restore_trainer  # experiments.py registers this hook.
-
     _check_method(run, stored)
-    module = TextureSampler(restore_trainer(run.path)[1])
-    return module, module.signatures()
+    module = TextureSampler(restore.restore_trainer(run.path)[1])
+    return module, module.signatures(), []
 
 
 def export_action(run, stored):
     """`Experiment.export` hook of the action experiment; the run's clips.json goes beside the SavedModel."""
-    from dynamic_generator.experiments import restore_trainer
-
-    module = ActionSampler(restore_trainer(run.path)[1])
-    return module, module.signatures()
+    module = ActionSampler(restore.restore_trainer(run.path)[1])
+    return module, module.signatures(), [os.path.join(run.path, restore.CLIPS_FILE)]
 
 
 def export_animate(run, stored):
     """`Experiment.export` hook of the animate experiment (the reference first frames go into the export)."""
-    from dynamic_generator.experiments import REFERENCE_FILE, restore_trainer
-
     reference = np.load(os.path.join(run.path, REFERENCE_FILE))
-    module = AnimateSampler(restore_trainer(run.path)[1], reference)
-    return module, module.signatures()
+    module = AnimateSampler(restore.restore_trainer(run.path)[1], reference)
+    return module, module.signatures(), [os.path.join(run.path, restore.CLIPS_FILE)]

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, langevin
+from common import distribute, langevin, metrics, runs
 from data import writers
-from dynamic_generator.models import DynamicGenerator, ImageEncoder
-from dynamic_generator.sampling import chunk_noise as sampling_noise, initial_state_noise
+from common.sampling import chunk_noise as sampling_noise, initial_state_noise
+from dynamic_generator.models import DynamicGenerator
 
 
 class Latents(tf.Module):
@@ -19,13 +19,13 @@ class Latents(tf.Module):
 
     CLIP_VECTORS = ("appearance", "motion")
 
-    def __init__(self, num_clips, num_frames, config, generator):
+    def __init__(self, num_clips, num_frames, config, rng):
         super().__init__(name="latents")
-        self.noise = tf.Variable(generator.normal([num_clips, num_frames, config.noise_dim]), name="noise")
-        self.initial_state = tf.Variable(generator.normal([num_clips, config.state_dim]), name="initial_state")
-        self.appearance = (tf.Variable(generator.normal([num_clips, config.appearance_dim]), name="appearance")
+        self.noise = tf.Variable(rng.normal([num_clips, num_frames, config.noise_dim]), name="noise")
+        self.initial_state = tf.Variable(rng.normal([num_clips, config.state_dim]), name="initial_state")
+        self.appearance = (tf.Variable(rng.normal([num_clips, config.appearance_dim]), name="appearance")
                            if config.appearance_dim else None)
-        self.motion = (tf.Variable(generator.normal([num_clips, config.motion_dim]), name="motion")
+        self.motion = (tf.Variable(rng.normal([num_clips, config.motion_dim]), name="motion")
                        if config.motion_dim else None)
 
     def clip_vectors(self, clips=slice(None)):
@@ -36,11 +36,11 @@ class Latents(tf.Module):
         for name, value in values.items():
             getattr(self, name)[clips].assign(value)
 
-    def reset(self, generator):
+    def reset(self, rng):
         """Every latent afresh from its N(0, I) prior (a model applied to new clips)."""
         for variable in [self.noise, self.initial_state, self.appearance, self.motion]:
             if variable is not None:
-                variable.assign(generator.normal(variable.shape))
+                variable.assign(rng.normal(variable.shape))
 
 
 def reconstruction_weight(config, num_clips, num_visible=None):
@@ -55,7 +55,7 @@ def reconstruction_weight(config, num_clips, num_visible=None):
     and colour channels): the sum Σ runs over visible values only, in Langevin and in learning.
     `authors`: their `reduce_mean(boolean_mask(residual², visible)) / (2σ²)` divides by the number of visible
     values, i.e. 1 / (2σ² · num_visible) · Σ_visible (≈ 1 / (2σ² · 4.7M) for a whole 150x150x70 clip: the
-    likelihood is weak next to the prior, AUTHORS_CODE_NOTES item 2). A chunk without visible values gets
+    likelihood is weak next to the prior; docs/fidelity.md). A chunk without visible values gets
     weight 1 / (2σ²) on an empty sum.
     `sum`: Eq. (6) over the visible pixels, 1 / (2σ²) · Σ_visible.
 
@@ -74,10 +74,10 @@ class Trainer:
     """Holds the model, optimizer, latents and RNG of one run, with the two compiled steps of ABPTT.
 
     Args:
-      config: a validated `TextureConfig`.
+      config: a validated `DynamicGeneratorConfig`.
       observed: float32 [clips, frames, height, width, 3] in [-1, 1], or None to only synthesise.
       num_clips: number of clips when `observed` is None.
-        Clips are processed in mini-batches of `config.batch_size` (0: all at once), taken in order as in the
+        Clips are processed in mini-batches of `config.clips_per_batch` (0: all at once), taken in order as in the
         authors' code; the steps are vectorised over the clips of a batch.
       visible: optional [clips, frames, height, width, 3] mask, 1 (True) where `observed` is seen; the energy
         then ignores the other values (AAAI'19 §4.3, learning from incomplete videos), whatever they hold.
@@ -101,10 +101,10 @@ class Trainer:
             self._build_networks()
             self.optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=config.adam_beta1)
             self.optimizer.build(self.trainable_variables)
-        self.generator = tf.random.Generator.from_seed(config.seed)
-        self.latents = Latents(self.num_clips, config.num_frames, config, self.generator)
+        self.rng = tf.random.Generator.from_seed(config.seed)
+        self.latents = Latents(self.num_clips, config.num_frames, config, self.rng)
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
-        batch_size = min(config.batch_size or self.num_clips, self.num_clips)
+        batch_size = min(config.clips_per_batch or self.num_clips, self.num_clips)
         self.batches = [slice(start, min(start + batch_size, self.num_clips))
                         for start in range(0, self.num_clips, batch_size)]
         self.last_acceptance_rate = float("nan")
@@ -144,8 +144,9 @@ class Trainer:
 
     def trackables(self):
         """What a checkpoint holds: weights, optimizer slots, latents, iteration and RNG state."""
+        # The RNG keeps the checkpoint key `generator` of earlier versions, so that their runs still resume.
         return dict(model=self.model, optimizer=self.optimizer, latents=self.latents, iteration=self.iteration,
-                    generator=self.generator)
+                    generator=self.rng)
 
     # ---- energies -------------------------------------------------------------------------------------------
 
@@ -188,7 +189,7 @@ class Trainer:
         values = dict(clip_vectors, noise=noise, initial_state=initial_state)
         steps = self.config.num_langevin_steps
         names = self._inferred_names(clip_vectors, infer_initial_state, infer_clip_vectors)
-        return {"langevin_noise": [self.generator.normal([values[name].shape[0], steps, *values[name].shape[1:]])
+        return {"langevin_noise": [self.rng.normal([values[name].shape[0], steps, *values[name].shape[1:]])
                                    for name in names]}
 
     def _infer_chunk(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None,
@@ -214,7 +215,7 @@ class Trainer:
         start = [fixed[name] for name in names]
         if self.config.metropolis:
             final, acceptance = langevin.mala_sample(energy, start, self.config.langevin_step_size,
-                                                     self.config.num_langevin_steps, self.generator)
+                                                     self.config.num_langevin_steps, self.rng)
         else:
             final, _ = langevin.langevin_sample(energy, start, self.config.langevin_step_size,
                                                 self.config.num_langevin_steps, noises=langevin_noise,
@@ -388,111 +389,45 @@ class Trainer:
         return np.concatenate(list(self.synthesize_chunks(num_samples, num_frames, seed, **kwargs)), axis=1)
 
 
+class RecoveryTrainer(Trainer):
+    """ABPTT on an incomplete clip (AAAI'19 §4.3) that also reports the recovery error at every logged iteration.
 
-class AnimationTrainer(Trainer):
-    """The conditional dynamic generator (AAAI'19 §4.5, Eq. 15-17): [s_0, a] = E_γ(x_0), s_t = F_α(s_{t-1}, ξ_t),
-    x_t = G_β(s_t, a) for t = 1..T.
-
-    ABPTT with Langevin on ξ only (s_0 and a are the encoder's outputs, not latent variables), then one Adam step
-    on α, β and γ together. Chunks as in `Trainer`: the encoder's s_0 starts the first chunk, later chunks start
-    from the carried state; the appearance E_γ(x_0) enters every chunk.
+    The original clip is used for that number only; training sees `visible * original`.
 
     Args:
-      config: a validated config with an encoder (the animate presets).
-      observed: float32 [clips, 1 + num_frames, height, width, 3]: x_0, then the frames to predict.
-      num_clips: number of clips when `observed` is None (restoring a run to animate images).
+      config: a validated config with an `incomplete` part.
+      original: float32 [frames, height, width, 3] in [-1, 1], the whole clip.
+      visible: the mask of the same shape, 1 where seen.
     """
 
-    def __init__(self, config, observed=None, num_clips=1):
-        self.first_frames = None if observed is None else tf.constant(observed[:, 0], tf.float32)
-        super().__init__(config, None if observed is None else observed[:, 1:], num_clips)
-        self._encode_step = tf.function(self.encoder)
-        self._learn_step = self._compile(self._learn_animation_chunk, ("sum", "mean", "batch"))
+    def __init__(self, config, original, visible):
+        super().__init__(config, (visible * original)[None], visible=visible[None])
+        self.original, self.visible_mask = original, visible
 
-    def _build_networks(self):
-        config = self.config
-        self.encoder = ImageEncoder(config.state_dim, config.appearance_dim, config.encoder_filters,
-                                    config.encoder_kernels, config.encoder_strides, name="encoder")
-        self.encoder(tf.zeros([1, config.image_size, config.image_size, 3]))
+    def recover(self):
+        """Visible pixels kept, occluded ones from G_β(s_t), s_t unrolled from the inferred ξ and s_0 (§4.3)."""
+        return np.where(self.visible_mask > 0, self.original, self.reconstruct()[0])
 
-    @property
-    def trainable_variables(self):
-        return self.model.trainable_variables + self.encoder.trainable_variables
+    def restore_frozen(self, checkpoint_dir):
+        """Loads trained weights from `checkpoint_dir` and starts the latents afresh from the prior (a new clip).
 
-    def trackables(self):
-        return dict(super().trackables(), encoder=self.encoder)
-
-    def _learn_animation_chunk(self, observed, noise, first_frames, state, first_chunk):
-        """One Adam step on α, β, γ given ξ (Eq. 16-17); the encoder's s_0 on the first chunk, else `state`."""
-        with tf.GradientTape() as tape:
-            initial_state, appearance = self.encoder(first_frames)
-            frames, last_state = self.model(noise, initial_state if first_chunk else state, appearance)
-            loss = tf.reduce_sum(self.reconstruction_energy(observed, frames))
-        variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, self._mse(observed, frames), last_state
-
-    def _sweep(self, clips, learn):
-        config = self.config
-        first_frames = self.first_frames[clips]
-        state, appearance = self._encode_step(first_frames)
-        vectors = {"appearance": appearance}
-        for chunk in range(config.num_chunks):
-            frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
-            observed = self.observed[clips, frames]
-            noise, _, _, acceptance = self._infer_step(observed, self.latents.noise[clips, frames], state, vectors,
-                                                       False, infer_clip_vectors=False)
-            self.latents.noise[clips, frames].assign(noise)
-            if learn:
-                loss, error, state = self._learn_step(observed, noise, first_frames, state, chunk == 0)
-                yield loss, error, acceptance
-            else:
-                _, state = self._generate_step(noise, state, vectors, 1)
-
-    def reconstruct(self):
-        """x_1..x_T regenerated from E_γ(x_0) and the inferred ξ, per mini-batch, [clips, frames, h, w, 3]."""
-        config = self.config
-        batches = []
-        for clips in self.batches:
-            state, appearance = self._encode_step(self.first_frames[clips])
-            chunks = []
-            for chunk in range(config.num_chunks):
-                noise = self.latents.noise[clips, chunk * config.chunk_length:(chunk + 1) * config.chunk_length]
-                frames, state = self._generate_step(noise, state, {"appearance": appearance}, 1)
-                chunks.append(frames.numpy())
-            batches.append(np.concatenate(chunks, axis=1))
-        return np.concatenate(batches, axis=0)
-
-    def animate(self, images, num_frames, num_samples, seed, reference_images=None):
-        """Turns each image into `num_samples` videos of `num_frames` predicted frames (§4.5, Figure 7).
-
-        The emission normalises with the statistics of the frames it is given and was trained on batches of
-        different clips; `reference_images` (e.g. training first frames) are animated in the same batch so that
-        one image is generated under training-like statistics, then dropped.
-
-        Args:
-          images: float32 [num_images, height, width, 3] in [-1, 1].
-          num_frames, num_samples, seed: length, videos per image, seed of ξ ~ N(0, I).
-          reference_images: optional float32 [num_reference, height, width, 3].
-
-        Returns:
-          float32 [num_images, num_samples, num_frames, height, width, 3].
+        The whole checkpoint is restored (the model's weights are reached through the optimizer's variable list),
+        then ξ, s_0 and the RNG are reset from `config.seed`, so nothing of the training clip remains.
         """
-        images = np.asarray(images, np.float32)
-        batch = images if reference_images is None else np.concatenate([images, reference_images])
-        initial_state, appearance = (value.numpy() for value in self._encode_step(tf.constant(batch)))
-        videos = []
-        for sample in range(num_samples):
-            video = self.synthesize(len(batch), num_frames, seed=seed * 1000 + sample, initial_state=initial_state,
-                                    appearance=appearance, num_groups=1)
-            videos.append(video[:len(images)])
-        return np.stack(videos, axis=1)
+        if not runs.Checkpointer(checkpoint_dir, **self.trackables()).restore_or_initialize():
+            raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}; train first with --mode train")
+        self.rng.reset_from_seed(self.config.seed)
+        self.latents.reset(self.rng)
+
+    def train_iteration(self):
+        result = super().train_iteration()
+        iteration = int(self.iteration.numpy())
+        if iteration % self.config.log_every == 0 or iteration == self.config.num_iterations:
+            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
+        return result
 
     def summary_images(self):
-        """TensorBoard: the first clip's x_0 repeated, its frames, their reconstruction and one animation."""
         every = max(1, self.config.num_frames // 10)
-        observed = self.observed[0].numpy()
-        reference = self.first_frames.numpy()
-        animation = self.animate(reference[:1], self.config.num_frames, 1, 0, reference[1:])[0, 0]
-        return {"samples/observed_reconstructed_animated":
-                writers.frame_strip([observed, self.reconstruct()[0], animation], every=every)}
+        shown = writers.show_occluded(self.original, self.visible_mask)
+        return {"samples/occluded_recovered_original":
+                writers.frame_strip([shown, self.recover(), self.original], every=every)}

@@ -1,4 +1,4 @@
-"""Baselines of Tables 2-3 with the same Model-3 generator: a 3D VAE, 3D wake-sleep and a 3D GAN (issue 8).
+"""Baselines of Tables 2-3 with the same Model-3 generator: a 3D VAE, 3D wake-sleep and a 3D GAN.
 
 Each is a `Trainer` (st_generator/train.py) with the same generator, data, masks, run loop and checkpoints, and the
 same recovery entry points: `recover_frozen` (test stage, frozen model, new segments), `recover` (train stage, the
@@ -67,7 +67,7 @@ class ImputingTrainer(Trainer):
     def sample_latents(self, videos):
         """Z ~ q(Z|x) by reparameterisation, and q's mean and log-variance."""
         mean, log_variance = self.encoder(videos)
-        return mean + tf.exp(0.5 * log_variance) * self.generator.normal(tf.shape(mean)), mean, log_variance
+        return mean + tf.exp(0.5 * log_variance) * self.rng.normal(tf.shape(mean)), mean, log_variance
 
     def _impute(self, observed, visible, num_iterations):
         def body(step, filled):
@@ -82,11 +82,11 @@ class ImputingTrainer(Trainer):
     def infer_frozen(self, observed, visible, seed):
         """The imputed videos with the weights frozen (occluded values from the model, visible ones kept)."""
         observed = tf.constant(np.asarray(observed, np.float32) * visible)
-        generator_state = self.generator.state.numpy()
-        self.generator.reset_from_seed(seed)
+        rng_state = self.rng.state.numpy()
+        self.rng.reset_from_seed(seed)
         filled = self._impute_step(observed, tf.constant(visible, tf.float32),
                                    tf.constant(self.config.recovery_langevin_steps))
-        self.generator.state.assign(generator_state)  # Training's RNG stream is left as it was.
+        self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.
         return filled.numpy()
 
     def recover(self):
@@ -131,7 +131,7 @@ class VAETrainer(ImputingTrainer):
         return self.reconstruction_energy(observed, videos, visible) + gaussian_kl(mean, log_variance), videos
 
     def _update(self, observed, visible, filled):
-        noise = self.generator.normal([tf.shape(observed)[0], *self.config.latent_grid, self.config.latent_channels])
+        noise = self.rng.normal([tf.shape(observed)[0], *self.config.latent_grid, self.config.latent_channels])
         with tf.GradientTape() as tape:
             losses, videos = self.negative_elbo(observed, visible, filled, noise)
             loss = tf.reduce_mean(losses)
@@ -171,9 +171,9 @@ class WakeSleepTrainer(ImputingTrainer):
 
     def dream(self, num_segments):
         """(Z̃, x̃): Z̃ ~ N(0, I) and x̃ = G(Z̃) + σ·ε from the current generator."""
-        latents = self.generator.normal([num_segments, *self.config.latent_grid, self.config.latent_channels])
+        latents = self.rng.normal([num_segments, *self.config.latent_grid, self.config.latent_channels])
         videos = self.model(latents)
-        return latents, videos + self.config.sigma * self.generator.normal(tf.shape(videos))
+        return latents, videos + self.config.sigma * self.rng.normal(tf.shape(videos))
 
     def sleep_loss(self, latents, videos):
         return -tf.reduce_mean(gaussian_log_density(latents, *self.encoder(videos)))
@@ -220,7 +220,7 @@ class GANTrainer(Trainer):
                     discriminator_optimizer=self.discriminator_optimizer)
 
     def _fakes(self, visible):
-        latents = self.generator.normal([tf.shape(visible)[0], *self.config.latent_grid, self.config.latent_channels])
+        latents = self.rng.normal([tf.shape(visible)[0], *self.config.latent_grid, self.config.latent_channels])
         return self.model(latents) * visible
 
     def discriminator_loss(self, real, fake):
@@ -271,11 +271,3 @@ class GANTrainer(Trainer):
         """TensorBoard: two samples from the generator."""
         samples = self.synthesize(2, seed=self.config.seed)
         return {"samples/generated": writers.frame_strip(list(samples), every=max(1, self.config.num_frames // 10))}
-
-
-TRAINERS = {"vae": VAETrainer, "ws": WakeSleepTrainer, "gan": GANTrainer}
-
-
-def build_trainer(config, observed, visible=None):
-    """The trainer of `config.method`: ABP / LI-ABP (`Trainer`) or one of the baselines."""
-    return TRAINERS.get(config.method, Trainer)(config, observed, visible)

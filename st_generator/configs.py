@@ -2,12 +2,12 @@
 
 import dataclasses
 
-from common import distribute
+from common import configs, distribute
 from st_generator.models import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
 # Tables 2-3's methods with the same Model-3 generator: ABP, LI-ABP (`--init li`), and the baselines of
-# st_generator/baselines.py: a 3D VAE, 3D wake-sleep and a 3D GAN (issue 8).
+# st_generator/baselines.py: a 3D VAE, 3D wake-sleep and a 3D GAN.
 METHODS = ("abp", "li_abp", "vae", "ws", "gan")
 BASELINES = ("vae", "ws", "gan")
 STAGES = ("test", "train")  # Tables 2-3: occlusions at test time (frozen model) or in the training data.
@@ -51,7 +51,7 @@ class STConfig:
     adam_beta1: float = 0.5
     num_iterations: int = 500
     batch_size: int = 0  # Segments per learning step (0 = all); one iteration sweeps every segment once.
-    strategy: str = "default"  # tf.distribute: default (one device), mirrored or multi_worker (README).
+    strategy: str = "default"  # tf.distribute: default (one device), mirrored or multi_worker (docs/distribute.md).
 
     # LI-ABP (§3.3) and recovery (§3.4, §4.2).
     init: str = "abp"
@@ -228,6 +228,17 @@ def model_variant(config, model):
                                synthesis_grid=tuple(2 * size for size in grid), **fields)
 
 
+def resolve(config, values, from_preset):
+    """`config` with the settings `values`. `--model N` on a fresh st_synthesis run starts from Model-N's preset
+    (`model_variant`); `--init li` and `--method li_abp` name one method, so a pair that disagrees is refused."""
+    if "init" in values and "method" in values and (values["init"] == "li") != (values["method"] == "li_abp"):
+        raise ValueError(f"--init {values['init']} conflicts with --method {values['method']} (--init li is --method "
+                         f"li_abp); give --method only")
+    if from_preset and "model" in values and config.experiment == "st_synthesis":
+        config = model_variant(config, values["model"])
+    return configs.with_settings(config, values)
+
+
 PRESETS = {
     "st_synthesis": {"paper": SYNTHESIS_PAPER, "quick": SYNTHESIS_QUICK, "tiny": SYNTHESIS_TINY},
     "st_interpolate": {"paper": INTERPOLATE_PAPER, "quick": INTERPOLATE_QUICK, "tiny": INTERPOLATE_TINY},
@@ -238,121 +249,120 @@ PRESETS = {
 # ---- st_multimodal (§3.5, §4.2, Table 4): the shared audio-video representation ----------------------------------
 
 @dataclasses.dataclass(frozen=True)
-class MultimodalConfig:
-    """WACV'19 §3.5 / §4.2 (Table 4): a Model-3 video generator and a 1D audio generator share one latent Z.
+class AudioConfig:
+    """The 1D audio generator (§3.5): transposed 1D convolutions {512, 256, 128, 1}, kernel 20, stride 10, BN + ReLU,
+    tanh last (1 -> 10^4 samples). `audio_sigma` 0 balances the modalities: σ_a² = σ²·(audio values / video
+    values), so that both energy terms weigh alike per value."""
+    audio_filters: tuple = (512, 256, 128, 1)
+    audio_kernel: int = 20
+    audio_stride: int = 10
+    audio_sigma: float = 0.0
 
-    Paper: OuluVS (20 speakers, 10 phrases, 5 repetitions); video as Model-3 (latent 1x1x1 x 100, {512, 384, 256,
-    128, 64, 3}); audio: 4 transposed 1D convolutions {512, 256, 128, 1}, kernel 20, stride 10, BN + ReLU, tanh last
-    (1 -> 10^4 samples); inference on the sum of both reconstruction energies; at test time Z is inferred from one
-    modality and the other is generated (A→V, V→A), against CCA. Where the paper is silent (σ's, Langevin and Adam
-    settings, split) we use Tables 1-3's ABP settings (l = 20, δ = 0.1, σ_v = 0.5, Adam 0.0002, β1 0.5) and hold
-    out the last repetition of every speaker and phrase.
-    """
-    experiment: str = "st_multimodal"
-    preset: str = "paper"
-    data: str = "synthetic:talking_mouth"
-    seed: int = 1
+    def validate(self):
+        for name in ("audio_kernel", "audio_stride"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
+        if self.audio_sigma < 0:
+            raise ValueError(f"--audio_sigma must be 0 (balanced) or positive, got {self.audio_sigma}")
+        if not self.audio_filters or self.audio_filters[-1] != 1:
+            raise ValueError(f"--audio_filters {self.audio_filters} must end with 1 (a mono signal)")
+        return self
 
-    # Data: the synthetic set's size (an OuluVS folder brings its own); the last `test_repetitions` repetitions of
-    # every speaker and phrase are held out.
-    image_size: int = 64
-    num_frames: int = 32
+    @property
+    def num_audio_samples(self):
+        """Audio samples the audio generator makes: stride ** layers."""
+        return audio_length(len(self.audio_filters), self.audio_stride)
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusConfig:
+    """The utterances (OuluVS: 20 speakers, 10 phrases, 5 repetitions; the synthetic set's size, an OuluVS folder
+    brings its own) and the split: the last `test_repetitions` repetitions of every speaker and phrase are held
+    out."""
     num_speakers: int = 20
     num_phrases: int = 10
     num_repetitions: int = 5
     test_repetitions: int = 1
 
-    # Video generator (Model-3, models.layer_specs) and audio generator (models.AudioGenerator), one latent Z.
-    latent_channels: int = 100
-    generator_filters: tuple = (512, 384, 256, 128, 64, 3)
-    first_kernel_time: int = 2
-    audio_filters: tuple = (512, 256, 128, 1)
-    audio_kernel: int = 20
-    audio_stride: int = 10
-    init_std: float = 0.02
-
-    # ABP on the joint energy ||V − G_v(Z)||²/2σ² + ||A − G_a(Z)||²/2σ_a² + ||Z||²/2. `audio_sigma` 0 balances the
-    # modalities: σ_a² = σ²·(audio values / video values), so that both terms weigh alike per value.
-    sigma: float = 0.5
-    audio_sigma: float = 0.0
-    langevin_step_size: float = 0.1
-    num_langevin_steps: int = 20
-    learning_rate: float = 0.0002
-    adam_beta1: float = 0.5
-    num_iterations: int = 500
-    batch_size: int = 0  # Utterances per learning step (0 = all).
-
-    # Test time (frozen generators): Langevin from the prior on one modality's energy.
-    recovery_langevin_steps: int = 200
-    recovery_step_size: float = 0.05
-
-    # Run bookkeeping.
-    log_every: int = 10
-    sample_every: int = 100
-    checkpoint_every: int = 50
-    num_output_samples: int = 4  # Test utterances shown in the written GIF, strip and waveform plot.
-
-    # Model-3 (non-stationary): one latent vector per utterance; not flags.
-    model = 3
-    latent_grid = (1, 1, 1)
-
     def validate(self):
-        """Raises ValueError with a sentence a user understands when the config cannot run.
-
-        The video generator's settings are checked by `STConfig.validate` (through `video_config`), the rest here.
-        """
-        self.video_config().validate()
-        for name in ("num_speakers", "num_phrases", "num_repetitions", "test_repetitions", "audio_kernel",
-                     "audio_stride"):
+        for name in ("num_speakers", "num_phrases", "num_repetitions", "test_repetitions"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
-        if self.audio_sigma < 0:
-            raise ValueError(f"--audio_sigma must be 0 (balanced) or positive, got {self.audio_sigma}")
         if self.num_phrases > 10:
             raise ValueError(f"--num_phrases must be at most 10 (OuluVS's phrases), got {self.num_phrases}")
         if self.num_repetitions - self.test_repetitions < 2:
             raise ValueError(f"--num_repetitions {self.num_repetitions} with --test_repetitions "
                              f"{self.test_repetitions} leaves fewer than 2 training repetitions, which CCA's "
                              f"cross-validation needs; raise --num_repetitions")
-        if not self.audio_filters or self.audio_filters[-1] != 1:
-            raise ValueError(f"--audio_filters {self.audio_filters} must end with 1 (a mono signal)")
         return self
 
-    def video_config(self):
-        """The Model-3 video generator's settings as an `STConfig` (every field the two share, by name)."""
-        return STConfig(**{field.name: getattr(self, field.name) for field in dataclasses.fields(STConfig)
-                           if hasattr(self, field.name)})
 
-    @property
-    def video_shape(self):
-        """(frames, height, width) that the video generator makes."""
-        return self.video_config().video_shape
+# The settings of the video part that st_multimodal has: the run, the Model-3 video generator (one latent vector
+# per utterance: model 3 and its 1x1x1 grid are fixed), ABP on the joint energy and the test-time Langevin.
+VIDEO_SETTINGS = ("experiment", "preset", "data", "seed", "image_size", "num_frames", "latent_channels",
+                  "generator_filters", "first_kernel_time", "init_std", "sigma", "langevin_step_size",
+                  "num_langevin_steps", "learning_rate", "adam_beta1", "num_iterations", "batch_size",
+                  "recovery_langevin_steps", "recovery_step_size", "log_every", "sample_every", "checkpoint_every",
+                  "num_output_samples")
 
-    @property
-    def num_samples(self):
-        """Audio samples the audio generator makes: stride ** layers."""
-        return audio_length(len(self.audio_filters), self.audio_stride)
+# The video part of the paper preset: Model-3 as in Tables 2-3 (latent 1x1x1 x 100, {512, 384, 256, 128, 64, 3});
+# where the paper is silent (σ, Langevin and Adam settings) Tables 1-3's ABP settings (l = 20, δ = 0.1,
+# σ_v = 0.5, Adam 0.0002, β1 0.5); `num_output_samples` test utterances are shown in the written GIF and plots.
+MULTIMODAL_VIDEO = dataclasses.replace(RECOVER_PAPER, experiment="st_multimodal", data="synthetic:talking_mouth",
+                                       num_output_samples=4)
+
+
+@dataclasses.dataclass(frozen=True)
+class MultimodalConfig:
+    """WACV'19 §3.5 / §4.2 (Table 4): a Model-3 video generator and a 1D audio generator share one latent Z.
+
+    Paper: OuluVS (20 speakers, 10 phrases, 5 repetitions); inference on the sum of both reconstruction energies
+    ||V − G_v(Z)||²/2σ² + ||A − G_a(Z)||²/2σ_a² + ||Z||²/2; at test time Z is inferred from one modality and the
+    other is generated (A→V, V→A), against CCA. Parts: `video` (an `STConfig`: the run, the video generator, ABP),
+    `audio`, `corpus`; their settings are the flags.
+    """
+    video: STConfig = configs.part(STConfig, default=MULTIMODAL_VIDEO, settings=VIDEO_SETTINGS)
+    audio: AudioConfig = configs.part(AudioConfig, default=AudioConfig())
+    corpus: CorpusConfig = configs.part(CorpusConfig, default=CorpusConfig())
+
+    # What the run registry and the training loop read of every config.
+    experiment = property(lambda self: self.video.experiment)
+    preset = property(lambda self: self.video.preset)
+    data = property(lambda self: self.video.data)
+    seed = property(lambda self: self.video.seed)
+    num_iterations = property(lambda self: self.video.num_iterations)
+    log_every = property(lambda self: self.video.log_every)
+    sample_every = property(lambda self: self.video.sample_every)
+    checkpoint_every = property(lambda self: self.video.checkpoint_every)
+
+    def validate(self):
+        """Raises ValueError with a sentence a user understands when the config cannot run."""
+        self.video.validate()
+        self.audio.validate()
+        self.corpus.validate()
+        return self
 
     @property
     def resolved_audio_sigma(self):
         """σ_a: `audio_sigma`, or the balanced σ·sqrt(audio values / video values) when it is 0."""
-        if self.audio_sigma:
-            return self.audio_sigma
-        return self.sigma * (self.num_samples / (3 * self.num_frames * self.image_size ** 2)) ** 0.5
+        if self.audio.audio_sigma:
+            return self.audio.audio_sigma
+        video_values = 3 * self.video.num_frames * self.video.image_size ** 2
+        return self.video.sigma * (self.audio.num_audio_samples / video_values) ** 0.5
 
 
 MULTIMODAL_PAPER = MultimodalConfig()
 # 2-core CPU: 32x32 frames, 16 frames per utterance (Model-3 with three stride-2 layers, as st_recover's quick),
 # audio {256, 128, 64, 1} (still 4 layers of kernel 20, stride 10: 10^4 samples, 15.6 kHz over 0.64 s);
 # 4 speakers x 10 phrases x 3 repetitions (2 train, 1 test), lr 0.001 and 100 test-time Langevin steps.
-MULTIMODAL_QUICK = dataclasses.replace(
-    MULTIMODAL_PAPER, preset="quick", image_size=32, num_frames=16, num_speakers=4, num_repetitions=3,
+MULTIMODAL_QUICK = configs.with_settings(MULTIMODAL_PAPER, dict(
+    preset="quick", image_size=32, num_frames=16, num_speakers=4, num_repetitions=3,
     generator_filters=(128, 64, 64, 32, 3), audio_filters=(256, 128, 64, 1), num_iterations=200, learning_rate=0.001,
-    recovery_langevin_steps=100, log_every=10, sample_every=50, checkpoint_every=50)
+    recovery_langevin_steps=100, log_every=10, sample_every=50, checkpoint_every=50))
 # For tests: 8x8 frames, 4 frames, audio of 2 layers (100 samples), 2 speakers x 3 phrases x 3 repetitions.
-MULTIMODAL_TINY = dataclasses.replace(
-    MULTIMODAL_PAPER, preset="tiny", image_size=8, num_frames=4, num_speakers=2, num_phrases=3, num_repetitions=3,
+MULTIMODAL_TINY = configs.with_settings(MULTIMODAL_PAPER, dict(
+    preset="tiny", image_size=8, num_frames=4, num_speakers=2, num_phrases=3, num_repetitions=3,
     latent_channels=4, generator_filters=(8, 4, 3), audio_filters=(4, 1), num_langevin_steps=2,
     recovery_langevin_steps=3, num_iterations=2, log_every=1, sample_every=1, checkpoint_every=1,
-    num_output_samples=2)
+    num_output_samples=2))
 MULTIMODAL_PRESETS = {"paper": MULTIMODAL_PAPER, "quick": MULTIMODAL_QUICK, "tiny": MULTIMODAL_TINY}

@@ -6,14 +6,15 @@ st_recover runs; Model-1, -2 and -3).
 
 Z ~ N(0, I) on the run's synthesis grid (`synthesis_grid`: Model-1 larger and longer, Model-2 longer; else the
 training grid) comes from `tf.random.stateless_normal` with the seed pair (seed, 0), the function the training code
-samples with (dynamic_generator/sampling.py), so an export equals the run's own sampler bit for bit. Normalisation
+samples with (common/sampling.py), so an export equals the run's own sampler bit for bit. Normalisation
 statistics are per sample when the run learned one segment at a time, else over the samples together, as there.
 The variable `latent_grid` holds the grid (t, h, w), `per_sample_normalization` the choice.
 """
 
 import tensorflow as tf
 
-from dynamic_generator import sampling
+from common import sampling
+from st_generator import restore
 
 SCALAR = tf.TensorSpec([], tf.int32)
 SEED = tf.TensorSpec([], tf.int64)
@@ -53,8 +54,6 @@ class GeneratorSampler(tf.Module):
 
 
 def export_generator(run, stored):
-    """`Experiment.export` hook of st_synthesis, st_interpolate and st_recover: (module, signatures)."""
-    from st_generator.experiments import restore_trainer  # experiments.py registers this hook.
-
-    module = GeneratorSampler(restore_trainer(run.path)[1])
-    return module, module.signatures()
+    """`Experiment.export` hook of st_synthesis, st_interpolate and st_recover: (module, signatures, files)."""
+    module = GeneratorSampler(restore.restore_trainer(run.path)[1])
+    return module, module.signatures(), []

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from dynamic_generator.models import FrameNormalization
+from common.layers import FrameNormalization
 
 # WACV'19 §4.1: Model-1 is fully convolutional (stationary in space and time); Model-2 is stationary in time only
 # (its latent is a 1x1xT0 sequence); Model-3 is non-stationary (one latent vector per clip).
@@ -170,7 +170,7 @@ def audio_length(num_layers, stride):
     return stride ** num_layers
 
 
-# ---- Baselines with the same generator (issue 8; WACV'19 Tables 2-3): VAE / wake-sleep encoder, 3D GAN critic ------
+# ---- Baselines with the same generator (WACV'19 Tables 2-3): VAE / wake-sleep encoder, 3D GAN critic ------
 
 # The encoder's log-variance is squashed into this range: exp() of an unbounded output overflows (or its KL term's
 # gradient explodes) when an untrained encoder emits large values, and a variance going to 0 makes the
@@ -180,7 +180,7 @@ LOG_VARIANCE_RANGE = (-12.0, 4.0)
 
 
 class GaussianInferenceNetwork(keras.Model):
-    """q(Z | x) = N(μ(x), diag exp(log σ²(x))), for the VAE and wake-sleep baselines (issue 8).
+    """q(Z | x) = N(μ(x), diag exp(log σ²(x))), for the VAE and wake-sleep baselines.
 
     The same mirror of the generator as LI-ABP's f_V (`InitializationNetwork`: its 3D convolutions in reverse,
     LeakyReLU 0.2), whose last convolution outputs twice Z's channels: the mean and the (bounded) log-variance.

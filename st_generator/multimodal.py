@@ -13,9 +13,11 @@ MODALITIES = ("video", "audio", "both")
 
 
 def build_audio_generator(config):
-    model = AudioGenerator(config.audio_filters, config.audio_kernel, config.audio_stride, config.init_std,
+    """G_a of a `MultimodalConfig`, built on the video part's latent grid."""
+    audio, video = config.audio, config.video
+    model = AudioGenerator(audio.audio_filters, audio.audio_kernel, audio.audio_stride, video.init_std,
                            name="audio_generator")
-    model(tf.zeros([1, *config.latent_grid, config.latent_channels]))
+    model(tf.zeros([1, *video.latent_grid, video.latent_channels]))
     return model
 
 
@@ -36,24 +38,25 @@ class MultimodalTrainer:
     def __init__(self, config, videos, audio):
         self.config = config
         self.videos, self.audio = np.asarray(videos, np.float32), np.asarray(audio, np.float32)
-        if self.videos.ndim != 5 or tuple(self.videos.shape[1:4]) != config.video_shape:
+        video_shape, num_audio_samples = config.video.video_shape, config.audio.num_audio_samples
+        if self.videos.ndim != 5 or tuple(self.videos.shape[1:4]) != video_shape:
             raise ValueError(f"the videos have shape {self.videos.shape}, but the generator makes "
-                             f"[utterances, {', '.join(map(str, config.video_shape))}, 3]")
-        if self.audio.shape != (len(self.videos), config.num_samples):
+                             f"[utterances, {', '.join(map(str, video_shape))}, 3]")
+        if self.audio.shape != (len(self.videos), num_audio_samples):
             raise ValueError(f"the audio has shape {self.audio.shape}, but the audio generator makes "
-                             f"[{len(self.videos)}, {config.num_samples}]")
+                             f"[{len(self.videos)}, {num_audio_samples}]")
         self.num_utterances = len(self.videos)
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
-        self.video_model = build_generator(config)
+        self.video_model = build_generator(config.video)
         self.audio_model = build_audio_generator(config)
         self.variables = self.video_model.trainable_variables + self.audio_model.trainable_variables
-        self.optimizer = build_adam(config, self.variables)
-        self.generator = tf.random.Generator.from_seed(config.seed)
-        self.latents = tf.Variable(self.generator.normal(self._latent_shape(self.num_utterances)), name="latents")
+        self.optimizer = build_adam(config.video, self.variables)
+        self.rng = tf.random.Generator.from_seed(config.seed)
+        self.latents = tf.Variable(self.rng.normal(self._latent_shape(self.num_utterances)), name="latents")
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
-        self.video_weight = 1.0 / (2.0 * config.sigma ** 2)
+        self.video_weight = 1.0 / (2.0 * config.video.sigma ** 2)
         self.audio_weight = 1.0 / (2.0 * config.resolved_audio_sigma ** 2)
-        batch = config.batch_size or self.num_utterances
+        batch = config.video.batch_size or self.num_utterances
         self.batches = [slice(start, min(start + batch, self.num_utterances))
                         for start in range(0, self.num_utterances, batch)]
         self._infer_step = tf.function(self._infer)
@@ -61,12 +64,13 @@ class MultimodalTrainer:
         self._generate_step = tf.function(self._generate)
 
     def _latent_shape(self, count):
-        return [count, *self.config.latent_grid, self.config.latent_channels]
+        return [count, *self.config.video.latent_grid, self.config.video.latent_channels]
 
     def trackables(self):
-        """What a checkpoint holds: both generators, Adam's slots, the chains' latents, iteration and RNG state."""
+        """What a checkpoint holds: both generators, Adam's slots, the chains' latents, iteration and RNG state (key
+        `generator`, as in earlier versions)."""
         return dict(video_model=self.video_model, audio_model=self.audio_model, optimizer=self.optimizer,
-                    latents=self.latents, iteration=self.iteration, generator=self.generator)
+                    latents=self.latents, iteration=self.iteration, generator=self.rng)
 
     # ---- energy ---------------------------------------------------------------------------------------------
 
@@ -95,7 +99,7 @@ class MultimodalTrainer:
     def _infer(self, latents, num_steps, step_size, videos=None, audio=None):
         """Langevin on Z given the modalities passed (Eq. 4 with the joint or a one-modality energy)."""
         final, _ = langevin.langevin_sample(lambda z: self.energy(z, videos, audio), [latents], step_size, num_steps,
-                                            self.generator)
+                                            self.rng)
         return final[0]
 
     def _learn(self, videos, audio, latents):
@@ -120,7 +124,7 @@ class MultimodalTrainer:
         Returns:
           dict with `loss` (mean joint reconstruction energy), `recon_mse` (video) and `audio_mse`.
         """
-        config = self.config
+        config = self.config.video
         losses, video_errors, audio_errors = [], [], []
         for batch in self.batches:
             videos, audio = tf.constant(self.videos[batch]), tf.constant(self.audio[batch])
@@ -151,14 +155,14 @@ class MultimodalTrainer:
         """
         if modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
-        config = self.config
+        config = self.config.video
         given = dict(videos=tf.constant(videos, tf.float32) if modality in ("video", "both") else None,
                      audio=tf.constant(audio, tf.float32) if modality in ("audio", "both") else None)
-        state = self.generator.state.numpy()
-        self.generator.reset_from_seed(seed)
-        start = self.generator.normal(self._latent_shape(len(videos)))
+        state = self.rng.state.numpy()
+        self.rng.reset_from_seed(seed)
+        start = self.rng.normal(self._latent_shape(len(videos)))
         latents = self._infer_step(start, config.recovery_langevin_steps, config.recovery_step_size, **given)
-        self.generator.state.assign(state)
+        self.rng.state.assign(state)
         return latents
 
     def predict(self, videos, audio, seed):
@@ -170,6 +174,6 @@ class MultimodalTrainer:
 
     def summary_images(self):
         """TensorBoard image of the first utterance: observed video over its reconstruction."""
-        every = max(1, self.config.num_frames // 10)
+        every = max(1, self.config.video.num_frames // 10)
         reconstruction = self.reconstruct()[0][0]  # Batch statistics as in training.
         return {"samples/observed_reconstructed": writers.frame_strip([self.videos[0], reconstruction], every=every)}

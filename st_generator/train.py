@@ -4,13 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, langevin
+from common import distribute, langevin, sampling
 from data import writers
-from dynamic_generator import sampling
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
-
-# Occluded pixels are shown black in the written clips.
-HIDDEN = -1.0
 
 
 def build_generator(config):
@@ -72,8 +68,8 @@ class Trainer:
             if config.init == "li":
                 self.init_network = build_initialization_network(config)
                 self.init_optimizer = build_adam(config, self.init_network.trainable_variables)
-        self.generator = tf.random.Generator.from_seed(config.seed)
-        self.latents = tf.Variable(self.generator.normal([self.num_segments, *config.latent_grid,
+        self.rng = tf.random.Generator.from_seed(config.seed)
+        self.latents = tf.Variable(self.rng.normal([self.num_segments, *config.latent_grid,
                                                           config.latent_channels]), name="latents")
         self.iteration = tf.Variable(0, dtype=tf.int64, name="iteration")
         self.weight = 1.0 / (2.0 * config.sigma ** 2)
@@ -107,9 +103,10 @@ class Trainer:
                              f"by {replicas}")
 
     def trackables(self):
-        """What a checkpoint holds: weights, optimizer slots, the chains' latents, iteration and RNG state."""
+        """What a checkpoint holds: weights, optimizer slots, the chains' latents, iteration and RNG state (under the
+        key `generator` of earlier versions, so that their runs still resume)."""
         tracked = dict(model=self.model, optimizer=self.optimizer, latents=self.latents, iteration=self.iteration,
-                       generator=self.generator)
+                       generator=self.rng)
         if self.init_network is not None:
             tracked.update(init_network=self.init_network, init_optimizer=self.init_optimizer)
         return tracked
@@ -129,11 +126,11 @@ class Trainer:
 
     def _langevin_draws(self, observed, latents, visible, num_steps, step_size):
         """The N(0, I) draws of every Langevin step, per segment: {"noises": [[segments, num_steps, t, h, w, c]]}."""
-        return {"noises": [self.generator.normal([latents.shape[0], num_steps, *latents.shape[1:]])]}
+        return {"noises": [self.rng.normal([latents.shape[0], num_steps, *latents.shape[1:]])]}
 
     def _model_draws(self, visible):
         """LI-ABP's Z̃ ~ N(0, I), one per segment of the batch: {"sampled": [segments, t, h, w, c]}."""
-        return {"sampled": self.generator.normal([visible.shape[0], *self.config.latent_grid,
+        return {"sampled": self.rng.normal([visible.shape[0], *self.config.latent_grid,
                                                   self.config.latent_channels])}
 
     def _infer(self, observed, latents, visible, num_steps, step_size, noises):
@@ -239,15 +236,15 @@ class Trainer:
         config = self.config
         observed = tf.constant(np.asarray(observed, np.float32) * visible)
         visible = tf.constant(visible, tf.float32)
-        generator_state = self.generator.state.numpy()
-        self.generator.reset_from_seed(seed)
+        rng_state = self.rng.state.numpy()
+        self.rng.reset_from_seed(seed)
         if self.init_network is None:
-            start = self.generator.normal([len(observed), *config.latent_grid, config.latent_channels])
+            start = self.rng.normal([len(observed), *config.latent_grid, config.latent_channels])
         else:
             start = self._initialize_step(observed)
         latents, = self._infer_one_device(observed, start, visible, config.recovery_langevin_steps,
                                           config.recovery_step_size)
-        self.generator.state.assign(generator_state)  # Training's RNG stream is left as it was.
+        self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.
         return self._generate_step(latents, 1).numpy()
 
     @property
@@ -258,7 +255,7 @@ class Trainer:
     def synthesize(self, num_samples, seed, grid=None):
         """New videos: Z ~ N(0, I) on `grid` (t, h, w; default the training grid), x = G_W(Z) (§4.1).
 
-        Z comes from `tf.random.stateless_normal` with the seed pair (seed, 0) (dynamic_generator/sampling.py), so
+        Z comes from `tf.random.stateless_normal` with the seed pair (seed, 0) (common/sampling.py), so
         the same seed gives the same videos in any process, and in an exported SavedModel (st_generator/export.py).
         Normalisation statistics are per sample when the model was trained on one segment at a time, and over the
         samples together otherwise, as in training.
@@ -270,5 +267,5 @@ class Trainer:
     def summary_images(self):
         """TensorBoard images of the first segment: occluded (or observed) over recovered (or reconstructed)."""
         every = max(1, self.config.num_frames // 10)
-        shown = np.where(self.visible[0] > 0, self.observed[0], HIDDEN)
+        shown = writers.show_occluded(self.observed[0], self.visible[0])
         return {"samples/observed_reconstructed": writers.frame_strip([shown, self.recover()[0]], every=every)}

@@ -11,7 +11,10 @@ import pytest
 import tensorflow as tf
 
 from data import sources, synthetic
-from dynamic_generator import configs, experiments
+from common import runs
+from common.configs import with_settings
+from dynamic_generator import configs, restore
+from dynamic_generator.experiments import action
 from dynamic_generator.models import DynamicGenerator
 from dynamic_generator.train import Trainer
 
@@ -66,8 +69,8 @@ def test_mini_batches_cover_every_clip_once_and_infer_every_latent():
 
 
 def test_action_run_writes_figure3_and_held_out_mse_and_resumes(tmp_path):
-    config = dataclasses.replace(TINY, num_held_out=2, num_iterations=2)
-    path, result = experiments.train_action(config, str(tmp_path / "run"), inference_iterations=2)
+    config = with_settings(TINY, dict(num_held_out=2, num_iterations=2))
+    path, result = action.train_action(config, str(tmp_path / "run"), inference_iterations=2)
     with open(os.path.join(path, "clips.json")) as handle:
         names = json.load(handle)
     assert len(names["training"]) == 10 and len(names["held_out"]) == 2
@@ -78,22 +81,22 @@ def test_action_run_writes_figure3_and_held_out_mse_and_resumes(tmp_path):
         assert os.path.isfile(os.path.join(path, "samples", name))
     assert os.listdir(os.path.join(path, "ckpt")) and os.listdir(os.path.join(path, "tb"))
     # Resuming restores the latents of every training clip (appearance included) and goes on.
-    _, trainer = experiments.restore_trainer(path)
+    _, trainer = restore.restore_trainer(path)
     appearance = trainer.latents.appearance.numpy()
     assert appearance.shape == (10, TINY.appearance_dim)
-    _, resumed = experiments.train_action(dataclasses.replace(config, num_iterations=3), path, 2)
+    _, resumed = action.train_action(dataclasses.replace(config, num_iterations=3), path, 2)
     assert resumed["iterations"] == 3
 
 
 def test_inference_on_new_clips_keeps_weights_and_explains_the_clips(tmp_path):
     config = dataclasses.replace(TINY, num_iterations=4)
-    path, _ = experiments.train_action(config, str(tmp_path / "run"))
-    run = experiments.runs.RunDirectory(path)
+    path, _ = action.train_action(config, str(tmp_path / "run"))
+    run = runs.RunDirectory(path)
     new_clips = sources.load_clips("synthetic:actions", TINY.num_frames, TINY.image_size, seed=7)[:3]
-    prior = experiments._frozen_trainer(config, run, np.stack([clip.frames for clip in new_clips]))
-    prior_mse = np.mean(list(experiments._mse_per_clip(prior.reconstruct(), new_clips).values()))
-    trainer, mse, _ = experiments.infer_clips(config, run, new_clips, num_iterations=4)
-    _, trained = experiments.restore_trainer(path)
+    prior = action._frozen_trainer(config, run, np.stack([clip.frames for clip in new_clips]))
+    prior_mse = np.mean(list(action.mse_per_clip(prior.reconstruct(), new_clips).values()))
+    trainer, mse, _ = action.infer_clips(config, run, new_clips, num_iterations=4)
+    _, trained = restore.restore_trainer(path)
     for weight, trained_weight in zip(trainer.model.weights, trained.model.weights):
         np.testing.assert_array_equal(weight.numpy(), trained_weight.numpy())
     # The weights are the trained ones, not a fresh initialisation (restoring the model alone loads nothing).
@@ -104,7 +107,7 @@ def test_inference_on_new_clips_keeps_weights_and_explains_the_clips(tmp_path):
 
 def test_interpolation_shares_noise_and_state_and_moves_between_appearances(tmp_path):
     config = dataclasses.replace(TINY, num_iterations=2)
-    path, _ = experiments.train_action(config, str(tmp_path / "run"))
+    path, _ = action.train_action(config, str(tmp_path / "run"))
     names = json.load(open(os.path.join(path, "clips.json")))["training"]
     captured = []
     original = Trainer.synthesize
@@ -116,14 +119,14 @@ def test_interpolation_shares_noise_and_state_and_moves_between_appearances(tmp_
 
     Trainer.synthesize = spy
     try:
-        experiments.interpolate(path, [names[0], names[0]], steps=3)
-        experiments.interpolate(path, [names[0], names[1]], steps=3)
+        action.interpolate(path, [names[0], names[0]], steps=3)
+        action.interpolate(path, [names[0], names[1]], steps=3)
     finally:
         Trainer.synthesize = original
     (_, same), (appearance, videos) = captured
     # One ξ and s_0 for all steps: the same appearance at every step gives the same video.
     np.testing.assert_allclose(same[0], same[2], atol=1e-6)
-    _, trainer = experiments.restore_trainer(path)
+    _, trainer = restore.restore_trainer(path)
     np.testing.assert_allclose(appearance[0], trainer.latents.appearance.numpy()[0], rtol=1e-6)
     np.testing.assert_allclose(appearance[2], trainer.latents.appearance.numpy()[1], rtol=1e-6)
     np.testing.assert_allclose(appearance[1], appearance[[0, 2]].mean(axis=0), rtol=1e-5, atol=1e-6)
@@ -152,6 +155,6 @@ def test_action_needs_several_clips_and_an_appearance(tmp_path):
     assert result.returncode == 2 and "holds one clip" in result.stderr, result.stderr
     assert not workdir.exists()
     with pytest.raises(ValueError, match="appearance_dim"):
-        experiments.load_action_clips(dataclasses.replace(TINY, appearance_dim=0))
+        action.load_action_clips(dataclasses.replace(TINY, appearance_dim=0))
     with pytest.raises(ValueError, match="leaves no training clip"):
-        experiments.load_action_clips(dataclasses.replace(TINY, num_held_out=12))
+        action.load_action_clips(with_settings(TINY, dict(num_held_out=12)))

@@ -1,6 +1,5 @@
 """Animating a static image (AAAI'19 §4.5): the encoder, ABPTT on ξ only with α, β, γ learned, and the runs."""
 
-import dataclasses
 import os
 
 import numpy as np
@@ -8,9 +7,11 @@ import pytest
 from PIL import Image
 
 from data import sources
-from dynamic_generator import configs, experiments
+from common.configs import with_settings
+from dynamic_generator import configs, restore
+from dynamic_generator.experiments import animate
 from dynamic_generator.models import ImageEncoder
-from dynamic_generator.train import AnimationTrainer
+from dynamic_generator.animation import AnimationTrainer
 
 TINY = configs.ANIMATE_TINY
 
@@ -22,8 +23,8 @@ def _clips(num_clips=4, config=TINY):
 
 def test_paper_encoder_shapes_and_parameter_count():
     paper = configs.ANIMATE_PAPER
-    encoder = ImageEncoder(paper.state_dim, paper.appearance_dim, paper.encoder_filters, paper.encoder_kernels,
-                           paper.encoder_strides)
+    encoder = ImageEncoder(paper.state_dim, paper.appearance_dim, paper.encoder.encoder_filters,
+                           paper.encoder.encoder_kernels, paper.encoder.encoder_strides)
     state, appearance = encoder(np.zeros([2, 64, 64, 3], np.float32))
     assert state.shape == (2, 80) and appearance.shape == (2, 100)
     convolutions = (5 * 5 * 3 * 64 + 64) + (3 * 3 * 64 * 128 + 128) + (3 * 3 * 128 * 256 + 256)
@@ -69,26 +70,26 @@ def test_prediction_errors_against_truth_and_copy_baseline():
     frames = np.random.default_rng(0).uniform(-1, 1, (8, 4, 4, 3)).astype(np.float32)
     clip = sources.Clip("c", frames, "x")
     perfect = np.stack([frames[1:], frames[1:] + 0.5])[None]
-    row = experiments.prediction_errors(perfect, [clip])["c"]
+    row = animate.prediction_errors(perfect, [clip])["c"]
     assert row["best_of_k"] == 0.0
     assert row["mean_over_k"] == pytest.approx(0.125)
     assert row["copy_first_frame"] == pytest.approx(np.mean(np.square(frames[1:] - frames[0])))
 
 
 def test_animate_run_and_animating_an_image_file(tmp_path):
-    config = dataclasses.replace(TINY, num_held_out=2, num_iterations=2)
-    path, result = experiments.train_animate(config, str(tmp_path / "run"))
+    config = with_settings(TINY, dict(num_held_out=2, num_iterations=2))
+    path, result = animate.train_animate(config, str(tmp_path / "run"))
     assert result["evaluated_on"] == "held_out" and len(result["prediction_mse_per_clip"]) == 2
     assert {"best_of_k", "mean_over_k", "copy_first_frame"} <= set(result["prediction_mse"])
     assert result["prediction_mse"]["best_of_k"] <= result["prediction_mse"]["mean_over_k"]
     assert os.path.isfile(os.path.join(path, "samples", "figure7_held_out_strip.png"))
     image = tmp_path / "still.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 255, (40, 30, 3), np.uint8)).save(image)
-    paths = experiments.animate_image(path, str(image), num_frames=5, num_samples=2)
+    paths = animate.animate_image(path, str(image), num_frames=5, num_samples=2)
     assert all(os.path.isfile(p) for p in paths)
     with pytest.raises(FileNotFoundError, match="no/such.png"):
-        experiments.animate_image(path, "/no/such.png")
+        animate.animate_image(path, "/no/such.png")
     # The restored run animates with its trained encoder (the checkpoint holds it).
-    _, restored = experiments.restore_trainer(path)
+    _, restored = restore.restore_trainer(path)
     fresh = AnimationTrainer(config, num_clips=1)
     assert any(not np.allclose(a.numpy(), b.numpy()) for a, b in zip(fresh.encoder.weights, restored.encoder.weights))

@@ -19,7 +19,8 @@ import pytest
 
 import main as cli
 from data import synthetic, writers
-from dynamic_generator import configs, experiments
+from dynamic_generator import configs
+from dynamic_generator.experiments import recover, texture
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = configs.TEXTURE_TINY  # 8 frames of 16x16, chunks of 4.
@@ -71,8 +72,8 @@ def files(tmp_path_factory):
     np.save(root / "mask_all.npy", np.ones((8, 16, 16), np.uint8))
     (root / "not_an_image.png").write_bytes(np.random.default_rng(1).bytes(300))
     texture_run, recover_run = str(root / "texture_run"), str(root / "recover_run")
-    experiments.train_texture(dataclasses.replace(TINY, num_iterations=1), texture_run)
-    experiments.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1), recover_run, quiet=True)
+    texture.train_texture(dataclasses.replace(TINY, num_iterations=1), texture_run)
+    recover.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1), recover_run, quiet=True)
     runs = {"V": str(root), "TEXTURE_RUN": texture_run, "RECOVER_RUN": recover_run}
     for experiment in ("action", "animate"):
         runs[f"{experiment.upper()}_RUN"] = str(root / f"{experiment}_run")

@@ -16,10 +16,11 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from data import sources
+from common.configs import with_settings
 from dynamic_generator import configs
 from dynamic_generator.train import Trainer
 
-config = dataclasses.replace(configs.ACTION_TINY, batch_size=4)
+config = with_settings(configs.ACTION_TINY, dict(batch_size=4))
 clips = sources.load_clips("synthetic:actions", config.num_frames, config.image_size, 0)[:8]
 observed = np.stack([clip.frames for clip in clips])
 runs = {}
@@ -32,7 +33,7 @@ for strategy in ("default", "mirrored"):
                                    for name in ("noise", "initial_state", "appearance", "motion")})
 one, two = runs["default"], runs["mirrored"]
 try:
-    Trainer(dataclasses.replace(config, batch_size=3, strategy="mirrored"), observed[:6])
+    Trainer(with_settings(config, dict(batch_size=3, strategy="mirrored")), observed[:6])
     refused = ""
 except ValueError as error:
     refused = str(error)
@@ -78,11 +79,12 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from st_generator import configs, experiments
+from st_generator import configs
+from st_generator.experiments import base
 from st_generator.train import Trainer
 
-segments = experiments.load_segments(configs.RECOVER_TINY)[1][:4]
-visible = experiments.segment_masks("b25", segments.shape, 0)
+segments = base.load_segments(configs.RECOVER_TINY)[1][:4]
+visible = base.segment_masks("b25", segments.shape, 0)
 measured = {}
 for case, init, mask in (("abp", "abp", None), ("li_masked", "li", visible)):
     config = dataclasses.replace(configs.RECOVER_TINY, init=init, num_langevin_steps=3)

@@ -13,7 +13,9 @@ import tensorflow as tf
 import main as cli
 from common import runs
 from data import video_io
-from dynamic_generator import configs, experiments
+from dynamic_generator import animation, configs, restore
+from dynamic_generator.experiments import texture
+from st_generator import restore as st_restore
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,7 +51,7 @@ print(json.dumps(ours))
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("export") / "run")
-    experiments.train_texture(dataclasses.replace(configs.TEXTURE_TINY, num_iterations=4), workdir)
+    texture.train_texture(dataclasses.replace(configs.TEXTURE_TINY, num_iterations=4), workdir)
     return workdir
 
 
@@ -77,7 +79,7 @@ def test_export_serves_in_a_fresh_process_and_equals_the_run_sampler(trained_run
     assert json.load(open(os.path.join(export_dir, "assets.extra", "config.json")))["preset"] == "tiny"
     served = _serve_in_fresh_process(SERVE, tmp_path, export=export_dir)
 
-    _, trainer = experiments.restore_trainer(trained_run)
+    _, trainer = restore.restore_trainer(trained_run)
     for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
         expected = video_io.to_uint8(trainer.synthesize(samples, frames, seed=seed))
         got = served[f"generate_{frames}_{samples}_{seed}"]
@@ -99,7 +101,7 @@ def test_exported_weights_equal_the_trained_ones(trained_run, tmp_path):
     loaded = tf.saved_model.load(export_dir)
     reader = tf.train.load_checkpoint(runs.RunDirectory(trained_run).checkpoint_dir)
     stored = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
-    _, trainer = experiments.restore_trainer(trained_run)
+    _, trainer = restore.restore_trainer(trained_run)
     assert len(loaded.weights) == len(trainer.model.weights) >= 10
     for variable in loaded.weights:
         value = variable.numpy()
@@ -133,7 +135,7 @@ def test_streamed_sampling_writes_the_same_frames_to_one_mp4(trained_run):
     decoded = video_io.read_video(path)
     assert decoded.shape == (13, 16, 34, 3)  # Two 16x16 clips, 2 white pixels apart.
     assert not [name for name in os.listdir(os.path.dirname(path)) if "partial" in name]
-    _, trainer = experiments.restore_trainer(trained_run)
+    _, trainer = restore.restore_trainer(trained_run)
     expected = video_io.to_uint8(trainer.synthesize(2, 13, seed=4))
     # H.264 is lossy (measured 2.1 levels on average here; a grey clip is 31 away).
     assert np.abs(decoded[:, :, :16].astype(float) - expected[0].astype(float)).mean() < 4
@@ -173,14 +175,14 @@ def test_action_and_animate_exports_equal_their_runs_samplers(tmp_path):
     served = _serve_in_fresh_process(SERVE_OTHERS, tmp_path, action=str(tmp_path / "action_saved"),
                                      animate=str(tmp_path / "animate_saved"), images=str(tmp_path / "images.npy"))
 
-    _, trainer = experiments.restore_trainer(runs_dir["action"])
+    _, trainer = restore.restore_trainer(runs_dir["action"])
     expected = trainer.synthesize(3, 7, seed=2, random_initial_state=True, appearance=served["appearance"],
                                   motion=served["motion"], num_groups=1)
     np.testing.assert_array_equal(served["action"], video_io.to_uint8(expected))
     np.testing.assert_array_equal(served["appearance"], trainer.latents.appearance.numpy()[:3])
 
-    _, trainer = experiments.restore_trainer(runs_dir["animate"])
-    reference = np.load(os.path.join(runs_dir["animate"], experiments.REFERENCE_FILE))
+    _, trainer = restore.restore_trainer(runs_dir["animate"])
+    reference = np.load(os.path.join(runs_dir["animate"], animation.REFERENCE_FILE))
     expected = trainer.animate(video_io.normalize_frames(images), 6, 1, 3, reference)[:, 0]
     assert served["animate"].shape == (2, 6, 16, 16, 3)
     np.testing.assert_array_equal(served["animate"], video_io.to_uint8(expected))
@@ -216,8 +218,6 @@ ST_RUNS = (("model1", ["--experiment", "st_synthesis", "--model", "1"], (8, 16, 
 
 
 def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sampler(tmp_path):
-    from st_generator import experiments as st_experiments
-
     exports = {}
     for name, argv, _ in ST_RUNS:
         workdir = str(tmp_path / name)
@@ -230,7 +230,7 @@ def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sam
     served = _serve_in_fresh_process(SERVE_ST, tmp_path, exports=exports)
 
     for name, _, shape in ST_RUNS:
-        _, trainer = st_experiments.restore_trainer(str(tmp_path / name))
+        _, trainer = st_restore.restore_trainer(str(tmp_path / name))
         grid = trainer.config.synthesis_grid or None
         for samples, seed in [(2, 5), (1, 7), (3, 5)]:
             got = served[f"{name}_{samples}_{seed}"]
@@ -241,7 +241,7 @@ def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sam
         assert not np.array_equal(served[f"{name}_1_7"][0], served[f"{name}_2_5"][0])  # Seeds differ.
         if trainer.per_sample_normalization:  # Each sample alone: the first of 3 is the first of 2.
             np.testing.assert_array_equal(served[f"{name}_3_5"][:2], served[f"{name}_2_5"])
-    _, trainer = st_experiments.restore_trainer(str(tmp_path / "model3"))
+    _, trainer = st_restore.restore_trainer(str(tmp_path / "model3"))
     assert not trainer.per_sample_normalization
     # The restored (and exported) weights are the trained ones, not a fresh initialisation.
     reader = tf.train.load_checkpoint(runs.RunDirectory(str(tmp_path / "model3")).checkpoint_dir)

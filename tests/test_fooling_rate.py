@@ -7,9 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from common import fooling_rate as fr
+from dynamic_generator import fooling_rate as fr
 from data import sources
-from dynamic_generator import configs, experiments
+from dynamic_generator import configs
+from dynamic_generator.experiments import texture_eval
 
 # Thresholds from measurements at the default crop and budget (README, "Fooling rate"): a disjoint segment of the
 # built-in water texture scores 0.41 (seeds 0 / 1 / 2: 0.43 / 0.39 / 0.41); the three broken clips score 0.00 on
@@ -84,7 +85,7 @@ def test_statistics_distances_are_zero_for_the_clip_itself_and_flag_broken_clips
 def test_texture_eval_writes_the_table(tmp_path):
     quick = dataclasses.replace(fr.DEFAULT_CONFIG, train_steps=3, num_test_crops=8, seeds=(0,))
     config = dataclasses.replace(configs.TEXTURE_TINY, num_iterations=2)
-    rows = experiments.texture_eval(config, str(tmp_path), more_data=("synthetic:water",), fooling_config=quick)
+    rows = texture_eval.texture_eval(config, str(tmp_path), more_data=("synthetic:water",), fooling_config=quick)
     assert [(row["clip"], row["method"].split()[0]) for row in rows] == [
         (clip, method) for clip in ("synthetic_fire", "synthetic_water") for method in ("dg", "lds", "real")]
     with open(tmp_path / "table.json") as handle:

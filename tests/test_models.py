@@ -69,11 +69,11 @@ def test_frame_normalization_uses_batch_statistics_per_group():
 
 def test_config_validation_names_the_problem():
     with pytest.raises(ValueError, match="multiple of --chunk_length"):
-        configs.TextureConfig(num_frames=50).validate()
+        configs.DynamicGeneratorConfig(num_frames=50).validate()
     with pytest.raises(ValueError, match="image_size"):
-        configs.TextureConfig(image_size=100).validate()
+        configs.DynamicGeneratorConfig(image_size=100).validate()
     with pytest.raises(ValueError, match="energy_scale"):
-        configs.TextureConfig(energy_scale="mean").validate()
+        configs.DynamicGeneratorConfig(energy_scale="mean").validate()
     assert configs.with_image_size(configs.TEXTURE_PAPER, 150).validate().emission_strides == (2, 2, 2, 2, 3, 3, 1)
 
 

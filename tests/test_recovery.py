@@ -115,7 +115,9 @@ import scipy.io  # noqa: E402
 
 from common import metrics, runs  # noqa: E402
 from data import masks, writers  # noqa: E402
-from dynamic_generator import experiments  # noqa: E402
+from common.configs import with_settings  # noqa: E402
+from dynamic_generator.experiments import recover  # noqa: E402
+from dynamic_generator.train import RecoveryTrainer  # noqa: E402
 
 RECOVER_TINY = configs.RECOVER_TINY
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -123,8 +125,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.mark.parametrize("method", configs.RECOVERY_METHODS)
 def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
-    config = dataclasses.replace(RECOVER_TINY, method=method, mask_type="missing_frames")
-    path, result = experiments.run_recovery(config, str(tmp_path / method), quiet=True)
+    config = with_settings(RECOVER_TINY, dict(method=method, mask_type="missing_frames"))
+    path, result = recover.run_recovery(config, str(tmp_path / method), quiet=True)
     run = runs.RunDirectory(path)
     stored = json.load(open(run.metrics_path))
     assert stored["method"] == method and 0 < stored["recovery_error"] < 255 and np.isfinite(stored["recovery_psnr"])
@@ -142,8 +144,8 @@ def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
 
 def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
     config = dataclasses.replace(RECOVER_TINY, num_iterations=1)
-    clip, visible = experiments.load_incomplete_clip(config)
-    trainer = experiments.RecoveryTrainer(config, clip.frames, visible)
+    clip, visible = recover.load_incomplete_clip(config)
+    trainer = RecoveryTrainer(config, clip.frames, visible)
     trainer.train_iteration()
     recovered = trainer.recover()
     np.testing.assert_array_equal(recovered[visible > 0], clip.frames[visible > 0])
@@ -155,30 +157,33 @@ def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
 
 def test_recover_new_with_a_trained_frozen_model(tmp_path):
     workdir = str(tmp_path / "trained")
-    experiments.run_recovery(RECOVER_TINY, workdir, quiet=True)
+    recover.run_recovery(RECOVER_TINY, workdir, quiet=True)
     # The frozen model is the trained one (a trainer resumed the usual way), with fresh latents.
-    clip, visible = experiments.load_incomplete_clip(RECOVER_TINY)
-    trained = experiments.RecoveryTrainer(RECOVER_TINY, clip.frames, visible)
+    clip, visible = recover.load_incomplete_clip(RECOVER_TINY)
+    trained = RecoveryTrainer(RECOVER_TINY, clip.frames, visible)
     runs.Checkpointer(os.path.join(workdir, "ckpt"), **trained.trackables()).restore_or_initialize()
     other = dataclasses.replace(RECOVER_TINY, data="synthetic:water", seed=5)
-    clip, visible = experiments.load_incomplete_clip(other)
-    frozen = experiments.RecoveryTrainer(other, clip.frames, visible)
+    clip, visible = recover.load_incomplete_clip(other)
+    frozen = RecoveryTrainer(other, clip.frames, visible)
     untrained = [weight.numpy() for weight in frozen.model.weights]
-    experiments.restore_frozen_weights(frozen, os.path.join(workdir, "ckpt"))
+    frozen.restore_frozen(os.path.join(workdir, "ckpt"))
     for weight, reference, initial in zip(frozen.model.weights, trained.model.weights, untrained):
         np.testing.assert_array_equal(weight.numpy(), reference.numpy())
     assert any(not np.array_equal(initial, weight.numpy()) for initial, weight in zip(untrained, frozen.model.weights))
     assert not np.allclose(frozen.latents.noise.numpy(), trained.latents.noise.numpy())
-    path, result = experiments.recover_new_clip(workdir, "synthetic:water", mask_type="block", num_iterations=2,
-                                                overrides={"energy_scale": "sum", "langevin_step_size": 0.01})
+    stored = runs.RunDirectory(workdir).read_config(configs.DynamicGeneratorConfig)
+    new_clip = with_settings(stored, dict(data="synthetic:water", mask_type="block", energy_scale="sum",
+                                          langevin_step_size=0.01))
+    path, result = recover.recover_new_clip(new_clip, workdir, num_iterations=2)
     assert path.startswith(workdir) and os.path.isfile(os.path.join(path, "metrics.json"))
     assert result["inference_iterations"] == 2 and result["energy_scale"] == "sum"
     assert 0 < result["recovery_error"] < 255
     assert os.path.getsize(os.path.join(path, "samples", "occluded_recovered_original.gif")) > 0
     with pytest.raises(ValueError, match="needs a trained"):
         baseline = str(tmp_path / "lhd")
-        experiments.run_recovery(dataclasses.replace(RECOVER_TINY, method="lhd"), baseline, quiet=True)
-        experiments.recover_new_clip(baseline, "synthetic:water")
+        recover.run_recovery(dataclasses.replace(RECOVER_TINY, method="lhd"), baseline, quiet=True)
+        stored = runs.RunDirectory(baseline).read_config(configs.DynamicGeneratorConfig)
+        recover.recover_new_clip(with_settings(stored, dict(data="synthetic:water")), baseline)
 
 
 def test_table_with_masks_in_the_authors_format(tmp_path):
@@ -192,7 +197,7 @@ def test_table_with_masks_in_the_authors_format(tmp_path):
         occluded = 1 - masks.generate_mask(mask_type, 10, 30, seed=1).astype(np.uint8)
         scipy.io.savemat(dataset / "mask" / "noise" / file, {"masks": np.moveaxis(occluded, 0, 2)})
     workdir = tmp_path / "table"
-    rows = experiments.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    rows = recover.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
     assert [(row["clip"], row["mask"]) for row in rows] == [
         ("noise", "region"), ("noise", "missing_frames"), ("synthetic_fire", "region"),
         ("synthetic_fire", "missing_frames")]
@@ -204,7 +209,7 @@ def test_table_with_masks_in_the_authors_format(tmp_path):
     # A second call reads the finished runs back instead of running them again.
     metrics_file = workdir / "noise_region" / "dg" / "metrics.json"
     before = os.path.getmtime(metrics_file)
-    again = experiments.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    again = recover.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
     assert os.path.getmtime(metrics_file) == before and again == rows
 
 
@@ -230,10 +235,10 @@ def test_fountain_with_the_authors_masks(shared_video):
     """The shared clip and masks: every baseline beats leaving the holes at zero (16x16, 8 frames)."""
     folder = os.path.join(shared_video, "recovery_dataset")
     for mask in ("region_type.mat", "missing_frame_type.mat"):
-        config = dataclasses.replace(RECOVER_TINY, data=os.path.join(folder, "data", "fountain", "6486110.avi"),
-                                     mask=os.path.join(folder, "mask", "fountain", mask))
-        clip, visible = experiments.load_incomplete_clip(config)
+        config = with_settings(RECOVER_TINY, dict(data=os.path.join(folder, "data", "fountain", "6486110.avi"),
+                                                  mask=os.path.join(folder, "mask", "fountain", mask)))
+        clip, visible = recover.load_incomplete_clip(config)
         zeros = metrics.recovery_error(visible * clip.frames, clip.frames, visible)
         for method in ("lhd", "linear", "mrf_l1"):
-            recovered = experiments._baseline(method, visible * clip.frames, visible, seed=0)[0]
+            recovered = recover._baseline(method, visible * clip.frames, visible, seed=0)[0]
             assert metrics.recovery_error(recovered, clip.frames, visible) < 0.6 * zeros, (mask, method)

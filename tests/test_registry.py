@@ -1,34 +1,57 @@
-"""Every registered experiment with a `tiny` preset builds, validates and runs in a temp dir, leaving a run there."""
+"""main.py's one registry: every experiment of both models builds, validates and runs a tiny run in a temp dir."""
 
 import os
 
 import pytest
+import tensorflow as tf
 
 import main
-from dynamic_generator.experiments import EXPERIMENTS
+from common import configs, registry, runs
 
-TRAINABLE = sorted(name for name, experiment in EXPERIMENTS.items() if "tiny" in experiment.presets)
+PAPER_EXPERIMENTS = {"texture", "texture_eval", "recover", "inpaint", "action", "interpolate", "animate",
+                     "st_synthesis", "st_interpolate", "st_recover", "st_multimodal"}
+TRAINABLE = sorted(name for name, experiment in registry.EXPERIMENTS.items() if "tiny" in experiment.presets)
+# Settings that take a tiny run down a path its preset does not (LI-ABP on occluded training segments).
+TINY_SETTINGS = {"st_recover": dict(stage="train", init="li", mask_type="b25")}
 
 
-def _options():
-    options = {name: main.FLAGS[name].default for name in main.OPTION_FLAGS}
+def _options(mode):
+    options = {name: main.FLAGS[name].default for name in mode.options}
     options["more_data"] = ()
     return options
 
 
-def test_every_experiment_is_covered():
+def test_the_registry_holds_every_paper_experiment_of_both_models():
+    assert set(registry.EXPERIMENTS) == PAPER_EXPERIMENTS
     # An experiment without a tiny preset must be one that works on a trained run (no preset at all).
-    assert all("tiny" in experiment.presets or not experiment.presets for experiment in EXPERIMENTS.values())
-    assert {"texture", "recover", "inpaint", "action"} <= set(TRAINABLE)
+    assert all("tiny" in experiment.presets or not experiment.presets for experiment in registry.EXPERIMENTS.values())
+    for experiment in registry.EXPERIMENTS.values():
+        assert experiment.paper and os.path.isfile(os.path.join(os.path.dirname(main.__file__), experiment.docs))
+
+
+def test_every_mode_reads_flags_that_main_defines():
+    for experiment in registry.EXPERIMENTS.values():
+        for name in experiment.mode_names():
+            mode = registry.mode(experiment, name)
+            for flag in (*mode.options, *mode.settings, *mode.required):
+                assert flag in main.OPTION_FLAGS or flag in main.SETTINGS, (experiment.name, name, flag)
+            assert set(mode.settings) <= set(main.SETTINGS), (experiment.name, name)
 
 
 @pytest.mark.parametrize("name", [name for name in TRAINABLE if name != "texture_eval"])
 def test_tiny_run_leaves_config_checkpoint_events_and_metrics(tmp_path, name):
-    experiment = EXPERIMENTS[name]
-    config = experiment.presets["tiny"].validate()
+    experiment = registry.EXPERIMENTS[name]
+    config = configs.with_settings(experiment.presets["tiny"], TINY_SETTINGS.get(name, {})).validate()
     workdir = str(tmp_path / name)
-    experiment.modes["train"](config, workdir, _options())
-    for entry in ("config.json", "metrics.json"):
-        assert os.path.isfile(os.path.join(workdir, entry)), entry
-    if config.method == "dg":
-        assert os.listdir(os.path.join(workdir, "ckpt")) and os.listdir(os.path.join(workdir, "tb"))
+    experiment.modes["train"].run(config, workdir, _options(experiment.modes["train"]))
+    run = runs.RunDirectory(workdir)
+    assert run.read_config(experiment.config_class) == config
+    metrics = run.read_metrics()
+    assert metrics["iterations"] == config.num_iterations
+    assert any(key.endswith("recovery_error") or key == "recon_mse" for key in metrics)
+    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint and os.listdir(run.samples_dir)
+    tags = set()
+    for event_file in os.listdir(run.tensorboard_dir):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(run.tensorboard_dir, event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert {"train/loss", "train/recon_mse", "train/iterations_per_sec"} <= tags

@@ -1,4 +1,4 @@
-"""Tables 2-3's baselines with the same generator (issue 8): 3D VAE, wake-sleep, 3D GAN; networks, losses, runs."""
+"""Tables 2-3's baselines with the same generator: 3D VAE, wake-sleep, 3D GAN; networks, losses, runs."""
 
 import dataclasses
 import json
@@ -9,9 +9,10 @@ import pytest
 import tensorflow as tf
 
 import main as cli
-from common import runs
+from common import configs as config_dicts, runs
 from common.loop import run_training
-from st_generator import baselines, configs, experiments
+from st_generator import baselines, configs, restore
+from st_generator.experiments import base, recover as st_recover
 from st_generator.models import LOG_VARIANCE_RANGE, GaussianInferenceNetwork, VideoDiscriminator, layer_specs
 
 TINY = configs.RECOVER_TINY
@@ -22,8 +23,8 @@ def _tiny(method, **fields):
 
 
 def _data(config, mask="m50"):
-    segments = experiments.load_segments(config)[1]
-    return segments, experiments.segment_masks(mask, segments.shape, seed=0)
+    segments = base.load_segments(config)[1]
+    return segments, base.segment_masks(mask, segments.shape, seed=0)
 
 
 # ---- networks ---------------------------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def test_training_on_occluded_segments_never_sees_the_occluded_values(method):
     config = _tiny(method, baseline_updates=2)
     segments, visible = _data(config, "b25")
     scrambled = np.where(visible > 0, segments, np.random.default_rng(2).uniform(-1, 1, segments.shape))
-    first, second = (baselines.build_trainer(config, clip, visible) for clip in (segments, scrambled))
+    first, second = (restore.build_trainer(config, clip, visible) for clip in (segments, scrambled))
     first.train_iteration(), second.train_iteration()
     for a, b in zip(first.model.weights + first.encoder.weights, second.model.weights + second.encoder.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
@@ -116,7 +117,7 @@ def test_imputation_keeps_visible_values_and_fills_in_a_known_generator():
                                                      seed=(3, 4))).numpy()
     for _ in range(400):
         trainer._sleep_step(32)
-    visible = experiments.segment_masks("m50", truth.shape, seed=5)
+    visible = base.segment_masks("m50", truth.shape, seed=5)
     recovered = trainer.recover_frozen(truth, visible, seed=0)
     np.testing.assert_array_equal(recovered[visible > 0], truth[visible > 0])
     hidden = visible == 0
@@ -157,9 +158,9 @@ def test_init_li_and_method_li_abp_are_one_method():
     assert dataclasses.replace(TINY, init="li").method == "li_abp"
     assert dataclasses.replace(TINY, method="li_abp").init == "li"
     # A run written before `method` existed reads back as the method it was.
-    stored = {key: value for key, value in runs.config_to_dict(dataclasses.replace(TINY, init="li")).items()
+    stored = {key: value for key, value in config_dicts.to_dict(dataclasses.replace(TINY, init="li")).items()
               if key not in ("method", "baseline_updates", "gan_learning_rate")}
-    assert runs.config_from_dict(configs.STConfig, stored) == dataclasses.replace(TINY, method="li_abp")
+    assert config_dicts.from_dict(configs.STConfig, stored) == dataclasses.replace(TINY, method="li_abp")
     with pytest.raises(ValueError, match="--init li means --method li_abp"):
         dataclasses.replace(TINY, init="li", method="vae").validate()
     with pytest.raises(ValueError, match="--method must be one of"):
@@ -196,14 +197,14 @@ def test_method_runs_from_the_command_line_and_resumes(method, stage, tmp_path, 
 def test_resume_equals_uninterrupted_run(method, tmp_path):
     config = _tiny(method, stage="train", baseline_updates=2, num_iterations=2)
     segments, visible = _data(config, "b25")
-    straight = baselines.build_trainer(config, segments, visible)
+    straight = restore.build_trainer(config, segments, visible)
     for _ in range(2):
         straight.train_iteration()
     run = runs.RunDirectory(str(tmp_path / "run"))
     half = dataclasses.replace(config, num_iterations=1)
     run.prepare(half)
-    run_training(baselines.build_trainer(half, segments, visible), run, "first half")
-    resumed = baselines.build_trainer(config, segments, visible)
+    run_training(restore.build_trainer(half, segments, visible), run, "first half")
+    resumed = restore.build_trainer(config, segments, visible)
     run_training(resumed, run, "second half")
     assert int(resumed.iteration.numpy()) == 2
     for group, trackable in straight.trackables().items():
@@ -218,10 +219,10 @@ def test_table_puts_every_method_side_by_side_and_reads_finished_runs_back(tmp_p
     clips = [("synthetic_fire", "synthetic:fire")]
     config = dataclasses.replace(TINY, num_iterations=1, baseline_updates=1, test_masks="m50")
     workdir = str(tmp_path / "table")
-    experiments.recovery_table(config, workdir, clips, ("abp",))
+    st_recover.recovery_table(config, workdir, clips, ("abp",))
     metrics_path = os.path.join(workdir, "synthetic_fire", "test_abp", "metrics.json")
     written = os.path.getmtime(metrics_path)
-    rows = experiments.recovery_table(config, workdir, clips, ("abp", "vae", "gan"))
+    rows = st_recover.recovery_table(config, workdir, clips, ("abp", "vae", "gan"))
     assert os.path.getmtime(metrics_path) == written  # The finished ABP run was read back, not run again.
     assert [(row["stage"], row["mask"]) for row in rows] == [("test", "m50"), ("train", "m50"), ("train", "p20"),
                                                              ("train", "b25")]
@@ -229,6 +230,6 @@ def test_table_puts_every_method_side_by_side_and_reads_finished_runs_back(tmp_p
     with open(os.path.join(workdir, "table.json")) as handle:
         table = json.load(handle)
     assert table["methods"] == ["abp", "vae", "gan"] and "| ABP | VAE | GAN | LHD |" in table["markdown"]
-    assert experiments.selected_methods(None) == configs.METHODS
+    assert st_recover.selected_methods(None) == configs.METHODS
     with pytest.raises(ValueError, match="unknown methods"):
-        experiments.selected_methods("abp,oracle")
+        st_recover.selected_methods("abp,oracle")

@@ -10,7 +10,8 @@ import tensorflow as tf
 from common import runs
 from common.loop import run_training
 from data import masks, sources
-from st_generator import configs, experiments
+from st_generator import configs
+from st_generator.experiments import base, interpolate as st_interpolate, recover as st_recover, synthesis
 from st_generator.models import CroppedConv3DTranspose, InitializationNetwork, SpatialTemporalGenerator, layer_specs
 from st_generator.train import Trainer
 
@@ -81,8 +82,8 @@ def test_model_1_and_2_synthesise_larger_and_longer():
 
 
 def test_masked_energy_ignores_occluded_pixels():
-    clip, segments = experiments.load_segments(TINY)
-    visible = experiments.segment_masks("m50", segments.shape, seed=0)
+    clip, segments = base.load_segments(TINY)
+    visible = base.segment_masks("m50", segments.shape, seed=0)
     scrambled = np.where(visible > 0, segments, np.random.default_rng(1).uniform(-1, 1, segments.shape))
     trainer = Trainer(TINY, segments, visible)
     latents = tf.Variable(trainer.latents)
@@ -109,7 +110,7 @@ def test_masked_energy_ignores_occluded_pixels():
 
 def test_initialization_network_learns_on_model_samples():
     config = dataclasses.replace(TINY, init="li", learning_rate=0.002)
-    trainer = Trainer(config, experiments.load_segments(config)[1])
+    trainer = Trainer(config, base.load_segments(config)[1])
     visible = tf.ones([16, *config.video_shape, 3])
     losses = [float(trainer._learn_init_step(visible)[0]) for _ in range(150)]
     assert np.mean(losses[-20:]) < 0.6 * np.mean(losses[:20]), (np.mean(losses[:20]), np.mean(losses[-20:]))
@@ -117,7 +118,7 @@ def test_initialization_network_learns_on_model_samples():
 
 def test_li_abp_chains_start_from_the_initialization_network():
     config = dataclasses.replace(TINY, init="li", li_langevin_steps=1, langevin_step_size=1e-4)
-    segments = experiments.load_segments(config)[1]
+    segments = base.load_segments(config)[1]
     trainer = Trainer(config, segments)
     expected = trainer.init_network(tf.constant(segments)).numpy()
     trainer.train_iteration()
@@ -145,45 +146,22 @@ def test_paper_masks_scaled_to_the_frame():
         assert hidden.sum() == 9 and len(starts) == 3  # Three separate blocks of three frames.
 
 
-def _tb_tags(directory):
-    tags = set()
-    for name in os.listdir(directory):
-        for event in tf.compat.v1.train.summary_iterator(os.path.join(directory, name)):
-            tags.update(value.tag for value in event.summary.value)
-    return tags
-
-
-@pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
-def test_every_experiment_runs_and_leaves_a_run_directory(name, tmp_path):
-    experiment = experiments.EXPERIMENTS[name]
-    config = experiment.presets["tiny"].validate()
-    if name == "st_recover":
-        config = dataclasses.replace(config, stage="train", init="li", mask_type="b25")
-    path, result = experiment.modes["train"](config, str(tmp_path / "run"), {})
-    run = runs.RunDirectory(path)
-    assert run.exists() and result["iterations"] == config.num_iterations
-    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint
-    assert {"train/loss", "train/recon_mse", "train/iterations_per_sec"} <= _tb_tags(run.tensorboard_dir)
-    assert run.read_metrics() == pytest.approx(result) and os.listdir(run.samples_dir)
-    assert any(key.endswith("recovery_error") or key == "recon_mse" for key in result)
-
-
 @pytest.mark.parametrize("model", [1, 2])
 def test_synthesis_of_model_1_and_2(model, tmp_path):
     config = configs.model_variant(configs.SYNTHESIS_TINY, model).validate()
-    _, result = experiments.run_synthesis(config, str(tmp_path / "run"))
+    _, result = synthesis.run_synthesis(config, str(tmp_path / "run"))
     expected = (8, 16, 16) if model == 1 else (32, 8, 8)  # Model-1 larger and longer, Model-2 twice as long.
     assert tuple(result["synthesised_shape"]) == expected
 
 
 def test_tables_in_one_command(tmp_path):
     clips = [("synthetic_fire", "synthetic:fire")]
-    rows = experiments.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips, ("abp", "li_abp"))
+    rows = st_recover.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips, ("abp", "li_abp"))
     assert [(row["stage"], row["mask"]) for row in rows] == [
         ("test", "m50"), ("test", "p20"), ("test", "b35"), ("train", "m50"), ("train", "p20"), ("train", "b25")]
     assert all(np.isfinite([row["abp"], row["li_abp"], row["lhd"]]).all() for row in rows)
     assert os.path.isfile(tmp_path / "recover" / "table.json")
-    rows = experiments.interpolation_table(configs.INTERPOLATE_TINY, str(tmp_path / "interpolate"), clips)
+    rows = st_interpolate.interpolation_table(configs.INTERPOLATE_TINY, str(tmp_path / "interpolate"), clips)
     assert [row["mask"] for row in rows] == ["middle_frames", "frame_blocks"]
     assert os.path.isfile(tmp_path / "interpolate" / "table.json")
 
@@ -191,7 +169,7 @@ def test_tables_in_one_command(tmp_path):
 @pytest.mark.parametrize("init", ["abp", "li"])
 def test_resume_equals_uninterrupted_run(init, tmp_path):
     config = dataclasses.replace(TINY, init=init, num_iterations=4, checkpoint_every=2)
-    segments = experiments.load_segments(config)[1]
+    segments = base.load_segments(config)[1]
     straight = Trainer(config, segments)
     for _ in range(4):
         straight.train_iteration()
@@ -216,11 +194,11 @@ def test_resume_equals_uninterrupted_run(init, tmp_path):
 def test_finished_test_stage_run_recovers_with_its_restored_weights(tmp_path):
     """Re-running a finished run restores the whole checkpoint; the frozen model's recovery is the same."""
     workdir = str(tmp_path / "run")
-    _, first = experiments.run_recovery(TINY, workdir, quiet=True)
-    _, again = experiments.run_recovery(TINY, workdir, quiet=True)
+    _, first = st_recover.run_recovery(TINY, workdir, quiet=True)
+    _, again = st_recover.run_recovery(TINY, workdir, quiet=True)
     for mask in TINY.test_mask_types:
         assert again[f"{mask}_recovery_error"] == pytest.approx(first[f"{mask}_recovery_error"], rel=1e-5)
-    other = experiments.run_recovery(dataclasses.replace(TINY, num_iterations=1), str(tmp_path / "other"),
+    other = st_recover.run_recovery(dataclasses.replace(TINY, num_iterations=1), str(tmp_path / "other"),
                                      quiet=True)[1]
     assert other["m50_recovery_error"] != pytest.approx(first["m50_recovery_error"], rel=1e-5)
 
@@ -229,20 +207,20 @@ def test_segments_and_split():
     clip, segments = sources.load_segments("synthetic:water", 4, 8, max_segments=5)[0]
     assert segments.shape == (5, 4, 8, 8, 3)
     np.testing.assert_array_equal(segments[1], clip.frames[4:8])
-    train, test = experiments.split_segments(segments, 0.2)
+    train, test = base.split_segments(segments, 0.2)
     assert (len(train), len(test)) == (4, 1)
     with pytest.raises(ValueError, match="at least 2"):
-        experiments.split_segments(segments[:1], 0.2)
+        base.split_segments(segments[:1], 0.2)
 
 
 def test_shared_clips_have_several_32_frame_segments(shared_video):
-    for name, path in experiments.TABLE_CLIPS:
+    for name, path in base.TABLE_CLIPS:
         clip, segments = sources.load_segments(os.path.join(shared_video, path), 32, 8)[0]
         assert len(segments) >= 7, name
 
 
 def test_table_clips_are_picked_by_name():
-    assert [name for name, _ in experiments.selected_clips("synthetic_fire")] == ["synthetic_fire"]
-    assert experiments.selected_clips(None)[-1] == ("synthetic_fire", "synthetic:fire")
+    assert [name for name, _ in base.selected_clips("synthetic_fire")] == ["synthetic_fire"]
+    assert base.selected_clips(None)[-1] == ("synthetic_fire", "synthetic:fire")
     with pytest.raises(ValueError, match="not one of"):
-        experiments.selected_clips("smoke")
+        base.selected_clips("smoke")

@@ -1,6 +1,5 @@
 """The shared audio-video representation (WACV'19 §3.5, Table 4): data, audio generator, joint energy, CCA, runs."""
 
-import dataclasses
 import json
 import os
 import wave
@@ -10,9 +9,12 @@ import pytest
 import tensorflow as tf
 
 import main as cli
-from common import cca, runs
+from baselines import cca
+from common import runs
+from common.configs import with_settings
 from data import talking_mouth, writers
-from st_generator import configs, experiments
+from st_generator import configs
+from st_generator.experiments import multimodal as st_multimodal
 from st_generator.models import AudioGenerator
 from st_generator.multimodal import MultimodalTrainer
 
@@ -20,8 +22,9 @@ TINY = configs.MULTIMODAL_TINY
 
 
 def _tiny_data(config=TINY, seed=0):
-    return talking_mouth.talking_mouths(config.num_frames, config.image_size, config.num_samples, config.num_speakers,
-                                        config.num_phrases, config.num_repetitions, seed)
+    video, corpus = config.video, config.corpus
+    return talking_mouth.talking_mouths(video.num_frames, video.image_size, config.audio.num_audio_samples,
+                                        corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, seed)
 
 
 def test_talking_mouths_deterministic_by_seed_and_mouth_follows_the_audio_envelope():
@@ -54,13 +57,14 @@ def _parameters(latent_channels, filters, kernel):
 @pytest.mark.parametrize("config", [configs.MULTIMODAL_PAPER, configs.MULTIMODAL_QUICK, TINY],
                          ids=lambda config: config.preset)
 def test_audio_generator_shapes_and_parameter_count(config):
-    generator = AudioGenerator(config.audio_filters, config.audio_kernel, config.audio_stride)
-    audio = generator(tf.random.normal([3, 1, 1, 1, config.latent_channels]))
-    assert audio.shape == (3, config.num_samples)
+    audio_config, channels = config.audio, config.video.latent_channels
+    generator = AudioGenerator(audio_config.audio_filters, audio_config.audio_kernel, audio_config.audio_stride)
+    audio = generator(tf.random.normal([3, 1, 1, 1, channels]))
+    assert audio.shape == (3, audio_config.num_audio_samples)
     assert np.all(np.abs(audio.numpy()) < 1.0)
-    assert generator.count_params() == _parameters(config.latent_channels, config.audio_filters, config.audio_kernel)
+    assert generator.count_params() == _parameters(channels, audio_config.audio_filters, audio_config.audio_kernel)
     if config.preset == "paper":  # 4 layers {512, 256, 128, 1}, kernel 20, stride 10: 10^4 samples.
-        assert config.num_samples == 10000 and generator.count_params() == 4305153
+        assert audio_config.num_audio_samples == 10000 and generator.count_params() == 4305153
 
 
 def _trainer():
@@ -121,18 +125,18 @@ def test_cca_recovers_a_planted_linear_relation():
 
 
 def test_tiny_run_writes_table_with_every_phrase_and_both_directions(tmp_path):
-    path, result = experiments.run_multimodal(TINY, str(tmp_path / "run"))
+    path, result = st_multimodal.run_multimodal(TINY, str(tmp_path / "run"))
     with open(os.path.join(path, "table.json")) as handle:
         table = json.load(handle)
     rows = {row["phrase"]: row for row in table["rows"]}
-    assert list(rows) == [name for name, _ in talking_mouth.PHRASES[:TINY.num_phrases]] + ["all"]
+    assert list(rows) == [name for name, _ in talking_mouth.PHRASES[:TINY.corpus.num_phrases]] + ["all"]
     for name, row in rows.items():
         for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"):
             assert np.isfinite(row[key]) and row[key] >= 0
             assert result[f"{name}_{key}"] == pytest.approx(row[key])
         assert f"| {name} |" in table["markdown"]
     # Held-out repetitions: the last repetition of every speaker and phrase.
-    assert result["test_utterances"] == TINY.num_speakers * TINY.num_phrases
+    assert result["test_utterances"] == TINY.corpus.num_speakers * TINY.corpus.num_phrases
     assert runs.RunDirectory(path).read_metrics() == pytest.approx(result)
     samples = os.listdir(os.path.join(path, "samples"))
     assert {"video_observed_from_audio_cca.gif", "audio_real_from_video_cca.png"} <= set(samples)
@@ -159,7 +163,8 @@ def _write_ouluvs2(root, speakers=2, phrases=2, repetitions=3, frames=12, size=1
 def test_ouluvs_layout_loads_and_trains(tmp_path):
     root = str(tmp_path / "ouluvs2")
     written = _write_ouluvs2(root)
-    loaded = talking_mouth.load_ouluvs(root, TINY.num_frames, TINY.image_size, TINY.num_samples)
+    loaded = talking_mouth.load_ouluvs(root, TINY.video.num_frames, TINY.video.image_size,
+                                       TINY.audio.num_audio_samples)
     assert loaded.videos.shape == (12, 4, 8, 8, 3) and loaded.audio.shape == (12, 100)
     assert sorted(zip(loaded.speakers, loaded.phrases, loaded.repetitions)) == sorted(
         zip(written.speakers, written.phrases, written.repetitions))
@@ -168,8 +173,8 @@ def test_ouluvs_layout_loads_and_trains(tmp_path):
     envelope = np.abs(loaded.audio).reshape(12, 4, 25).mean(axis=2)
     reference = np.abs(written.audio).reshape(12, 4, -1).mean(axis=2)
     assert np.corrcoef(envelope.ravel(), reference.ravel())[0, 1] > 0.8
-    config = dataclasses.replace(TINY, data=root)
-    path, result = experiments.run_multimodal(config, str(tmp_path / "run"))
+    config = with_settings(TINY, dict(data=root))
+    path, result = st_multimodal.run_multimodal(config, str(tmp_path / "run"))
     assert result["test_utterances"] == 4 and os.path.isfile(os.path.join(path, "table.json"))
 
 

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from common import runs
 from data import sources
-from dynamic_generator import configs, experiments
+from dynamic_generator import configs
+from dynamic_generator.experiments import texture
 from dynamic_generator.train import Trainer
 
 TINY = configs.TEXTURE_TINY
@@ -69,7 +70,7 @@ def test_metropolis_option_reports_acceptance_rate():
 
 def test_end_to_end_run_leaves_checkpoint_events_metrics_and_gif(tmp_path):
     workdir = str(tmp_path / "run")
-    [(path, metrics)] = experiments.train_texture(TINY, workdir)
+    [(path, metrics)] = texture.train_texture(TINY, workdir)
     run = runs.RunDirectory(path)
     assert os.path.isfile(os.path.join(run.checkpoint_dir, "checkpoint"))
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(run.tensorboard_dir))

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from common import metrics
-from common import recovery_baselines as baselines
+from baselines import recovery
 
 
 def _ramp(frames=10, size=12):
@@ -23,10 +23,10 @@ def _hole(shape):
 def test_heat_diffusion_recovers_a_linear_ramp():
     video = _ramp()
     visible = _hole(video.shape)
-    recovered = baselines.laplacian_heat_diffusion(np.where(visible > 0, video, 0.0), visible)
+    recovered = recovery.laplacian_heat_diffusion(np.where(visible > 0, video, 0.0), visible)
     np.testing.assert_array_equal(recovered[visible > 0], video[visible > 0])
     assert np.abs(recovered - video).max() < 1e-4
-    few = baselines.laplacian_heat_diffusion(np.where(visible > 0, video, 0.0), visible, num_sweeps=3)
+    few = recovery.laplacian_heat_diffusion(np.where(visible > 0, video, 0.0), visible, num_sweeps=3)
     assert np.abs(few - video).max() > 1e-2  # Not done by the initial fill alone: the test can fail.
 
 
@@ -37,11 +37,11 @@ def test_temporal_interpolation_is_exact_on_linear_in_time_data():
     visible = np.ones_like(video)
     visible[[2, 3, 4, 8]] = 0
     visible[5:7, 1:3, 2:4] = 0  # And a region hole.
-    recovered = baselines.temporal_linear_interpolation(visible * video, visible)
+    recovered = recovery.temporal_linear_interpolation(visible * video, visible)
     np.testing.assert_allclose(recovered, video, atol=1e-10)
     # Before the first visible frame the first visible value is repeated.
     visible[:2] = 0
-    recovered = baselines.temporal_linear_interpolation(visible * video, visible)
+    recovered = recovery.temporal_linear_interpolation(visible * video, visible)
     first_visible = np.argmax(visible > 0, axis=0)[None]
     np.testing.assert_allclose(recovered[:2], np.take_along_axis(video, first_visible, axis=0).repeat(2, axis=0))
 
@@ -51,7 +51,7 @@ def test_temporal_interpolation_falls_back_to_diffusion_where_never_visible():
     video = video - 0.05 * np.arange(10)[:, None, None, None]  # Constant in time: the hole's values are harmonic.
     visible = np.ones_like(video)
     visible[:, 4:7, 4:7] = 0  # The same pixels missing in every frame.
-    recovered = baselines.temporal_linear_interpolation(visible * video, visible)
+    recovered = recovery.temporal_linear_interpolation(visible * video, visible)
     assert np.isfinite(recovered).all() and np.abs(recovered - video).max() < 1e-3
 
 
@@ -62,13 +62,13 @@ def test_gaussian_conditional_of_l2_gibbs_matches_samples():
     visible = np.ones_like(video)
     visible[1, 1, 1] = 0
     beta = 2.5
-    draws = [baselines.mrf_gibbs(video, visible, "l2", beta=beta, burn_in=1, num_samples=0, seed=seed)["sample"]
+    draws = [recovery.mrf_gibbs(video, visible, "l2", beta=beta, burn_in=1, num_samples=0, seed=seed)["sample"]
              [1, 1, 1, 0] for seed in range(3000)]
     neighbours = [video[0, 1, 1], video[2, 1, 1], video[1, 0, 1], video[1, 2, 1], video[1, 1, 0], video[1, 1, 2]]
     expected_mean, expected_variance = np.mean(neighbours), 1.0 / (2 * beta * 6)
     assert abs(np.mean(draws) - expected_mean) < 4 * np.sqrt(expected_variance / 3000)
     assert abs(np.var(draws) / expected_variance - 1) < 0.1
-    mean, variance = baselines.gaussian_conditional(np.array([neighbours])[..., 0], np.ones((1, 6)), beta)
+    mean, variance = recovery.gaussian_conditional(np.array([neighbours])[..., 0], np.ones((1, 6)), beta)
     np.testing.assert_allclose([mean[0], variance[0]], [expected_mean, expected_variance])
 
 
@@ -78,12 +78,12 @@ def test_l1_conditional_is_sampled_exactly():
     values = np.array([0.1, -0.3, 0.5, 0.5, 0.9, 0.2])
     weights = np.array([1, 1, 1, 1, 1, 0.0])  # A border value: its neighbour does not count.
     beta = 3.0
-    draws = baselines.sample_laplace_product(np.tile(values, (50_000, 1)), np.tile(weights, (50_000, 1)), beta, rng)
+    draws = recovery.sample_laplace_product(np.tile(values, (50_000, 1)), np.tile(weights, (50_000, 1)), beta, rng)
     grid = np.linspace(-4, 4, 400_001)
     density = np.exp(-beta * np.abs(grid[:, None] - values[None]) @ weights)
     cdf = np.cumsum(density) / density.sum()
     assert stats.kstest(draws, lambda q: np.interp(q, grid, cdf)).pvalue > 1e-3
-    log_z = np.logaddexp.reduce(baselines.laplace_product_intervals(values[None], weights[None], beta)[3], axis=1)
+    log_z = np.logaddexp.reduce(recovery.laplace_product_intervals(values[None], weights[None], beta)[3], axis=1)
     np.testing.assert_allclose(log_z[0], np.log(density.sum() * (grid[1] - grid[0])), rtol=1e-5)
     # A wrong density is rejected: the test can fail.
     wrong = np.cumsum(np.exp(-2 * beta * np.abs(grid[:, None] - values[None]) @ weights))
@@ -97,9 +97,9 @@ def test_beta_is_estimated_back_from_an_mrf_sample(potential):
     shape = (14, 14, 14, 1)
     visible = np.zeros(shape)
     visible[::7, ::7, ::7] = 1
-    field = baselines.mrf_gibbs(np.zeros(shape), visible, potential, beta=beta, burn_in=150, num_samples=0,
+    field = recovery.mrf_gibbs(np.zeros(shape), visible, potential, beta=beta, burn_in=150, num_samples=0,
                                 seed=3)["sample"]
-    estimate = baselines.estimate_beta(field, np.ones(shape), potential)
+    estimate = recovery.estimate_beta(field, np.ones(shape), potential)
     assert abs(estimate / beta - 1) < 0.15, estimate
 
 
@@ -116,13 +116,13 @@ def test_mrf_and_diffusion_estimates_beat_zero_filling():
     observed = visible * video
     errors = {}
     for potential in ("l1", "l2"):
-        result = baselines.mrf_gibbs(observed, visible, potential, burn_in=30, num_samples=30, seed=0)
+        result = recovery.mrf_gibbs(observed, visible, potential, burn_in=30, num_samples=30, seed=0)
         errors[potential] = (metrics.recovery_error(result["sample"], video, visible),
                              metrics.recovery_error(result["mean"], video, visible))
         assert result["beta"] > 0
         np.testing.assert_array_equal(result["mean"][visible > 0], video[visible > 0])
-    errors["lhd"] = metrics.recovery_error(baselines.laplacian_heat_diffusion(observed, visible), video, visible)
-    errors["linear"] = metrics.recovery_error(baselines.temporal_linear_interpolation(observed, visible), video,
+    errors["lhd"] = metrics.recovery_error(recovery.laplacian_heat_diffusion(observed, visible), video, visible)
+    errors["linear"] = metrics.recovery_error(recovery.temporal_linear_interpolation(observed, visible), video,
                                               visible)
     for name, error in errors.items():
         for value in np.atleast_1d(error):

@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+from baselines.lds import LdsConfig, LinearDynamicalSystem, fit_lds, stabilise
 from data import sources
-from dynamic_generator import configs, experiments
-from dynamic_generator.baselines import LdsConfig, LinearDynamicalSystem, fit_lds, stabilise
+from dynamic_generator import configs
+from dynamic_generator.experiments import texture
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -125,14 +126,14 @@ def test_save_and_load_round_trip(tmp_path):
 
 def test_lds_run_writes_the_same_outputs_as_ours(tmp_path):
     config = dataclasses.replace(configs.TEXTURE_TINY, method="lds")
-    path, metrics = experiments.train_lds(config, str(tmp_path / "lds"))[0]
+    path, metrics = texture.train_lds(config, str(tmp_path / "lds"))[0]
     for name in ("config.json", "metrics.json", "ckpt/lds.npz", "samples/observed_vs_synthesised.gif",
                  "samples/observed_vs_synthesised.mp4", "samples/observed_vs_synthesised_strip.png"):
         assert os.path.isfile(os.path.join(path, name)), name
     with open(os.path.join(path, "config.json")) as handle:
         assert json.load(handle)["method"] == "lds"
     assert metrics["method"] == "lds" and 0 < metrics["recon_mse"] < 0.5 and metrics["spectral_radius"] < 1
-    assert experiments.sample_lds(path, 13, 2, seed=1)[0].endswith("sample_13f_seed1.gif")
+    assert texture.sample_lds(path, 13, 2, seed=1)[0].endswith("sample_13f_seed1.gif")
     with pytest.raises(ValueError, match="--method must be one of"):
         dataclasses.replace(configs.TEXTURE_TINY, method="mrf_l1").validate()
 

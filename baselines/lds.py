@@ -14,7 +14,7 @@ Choosing the orders (IJCV 2003 reads them off the singular values; it gives no r
         d close to τ - 1 least squares interpolates the τ - 1 transitions, the residual (hence Q and the synthesised
         motion) collapses to almost nothing, and the synthesised clip freezes.
   n_v = the smallest number of residual directions that explain the same fraction of the residual energy.
-Both can be fixed instead (`state_dim`, `noise_dim`). The defaults were chosen by measurement; see the README.
+Both can be fixed instead (`state_dim`, `noise_dim`). The defaults were chosen by measurement; see docs/texture.md.
 
 A least-squares A can have eigenvalues outside the unit circle on short clips; synthesis would then blow up, so
 eigenvalues with modulus above `max_spectral_radius` are shrunk onto that circle (reported as `stabilised`).

@@ -1,0 +1,73 @@
+"""WACV'19 §4.2, Table 1: Model-2 learns one clip with blocked frames and fills them in, beside LHD."""
+
+import dataclasses
+import os
+
+from common import configs, registry, runs
+from st_generator import configs as st_configs, export
+from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
+                                           segment_masks, selected_clips, table_clips, train, write_recovery,
+                                           write_table)
+
+def run_interpolation(config, workdir=None, quiet=False):
+    """Table 1: Model-2 learns one clip with blocked frames (training-time masked energy) and fills them in.
+
+    `mask_type` is `middle_frames` (8 consecutive frames in the middle) or `frame_blocks` (3 blocks of 3 frames at
+    random places). The error is the mean absolute difference over occluded pixels ([0, 255]); LHD beside it.
+
+    Returns:
+      (run directory path, metrics dict).
+    """
+    config.validate()
+    clip, segments = load_segments(dataclasses.replace(config, max_segments=1))
+    visible = segment_masks(config.mask_type, segments.shape, config.seed)
+    run = runs.RunDirectory(workdir or default_workdir(config))
+    trainer, loop = train(config, run, segments, visible, f"st_interpolate {clip.name} ({config.mask_type})")
+    recovered, lhd = trainer.recover(), heat_diffusion(segments, visible)
+    result = dict(loop, **errors("", recovered, segments, visible), **errors("lhd_", lhd, segments, visible),
+                  clip=clip.name, data=clip.source, mask=config.mask_type, init=config.init)
+    paths = write_recovery(run, "occluded_recovered_lhd_original", segments, visible, recovered, lhd)
+    run.write_metrics(result)
+    if not quiet:
+        print(f"{clip.name} ({config.mask_type}), {config.init}: error {result['recovery_error']:.2f} on [0, 255] "
+              f"over occluded pixels (LHD {result['lhd_recovery_error']:.2f}); wrote {', '.join(paths)}")
+    return run.path, result
+
+def interpolation_table(config, workdir=None, clips=None):
+    """Table 1 in one command: Model-2 on each clip, both frame masks, ABP and LI-ABP beside LHD.
+
+    Returns:
+      list of rows {clip, mask, abp, li, lhd}.
+    """
+    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_interpolate", f"table_{config.preset}")
+    os.makedirs(workdir, exist_ok=True)
+    clips = clips if clips is not None else table_clips()
+    rows = []
+    for name, data in clips:
+        for mask in ("middle_frames", "frame_blocks"):
+            results = {}
+            for init in st_configs.INITS:
+                case = dataclasses.replace(config, data=data, mask_type=mask, init=init).validate()
+                run = runs.RunDirectory(os.path.join(workdir, name, f"{mask}_{init}"))
+                results[init] = finished(run, case) or run_interpolation(case, run.path)[1]
+            rows.append(dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
+                             li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"]))
+    title = (f"Interpolation error on [0, 255] over occluded frames, Model-2 ({config.preset} preset: "
+             f"{config.image_size}x{config.image_size}, {config.num_frames} frames, {config.num_iterations} "
+             f"iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = 3 blocks of 3 frames)")
+    lines = [[row["clip"], row["mask"], cell(row["abp"]), cell(row["li"]), cell(row["lhd"])] for row in rows]
+    write_table(workdir, title, ["clip", "mask", "ABP", "LI-ABP", "LHD"], lines,
+                 dict(config=configs.to_dict(config), rows=rows))
+    return rows
+
+
+def _table_mode(config, workdir, options):
+    return interpolation_table(config, workdir, selected_clips(options["data"]))
+
+
+registry.register(registry.Experiment(
+    name="st_interpolate", paper="WACV'19 §4.2, Table 1", config_class=st_configs.STConfig,
+    presets=st_configs.PRESETS["st_interpolate"], resolve=st_configs.resolve, docs="docs/st_interpolate.md",
+    modes={"train": registry.Mode(lambda config, workdir, options: run_interpolation(config, workdir), trains=True),
+           "table": registry.Mode(_table_mode, trains=True, options=("data",))},
+    export=export.export_generator))

@@ -1,0 +1,137 @@
+"""WACV'19 §3.5 / §4.2, Table 4: the shared audio-video representation, cross-modal prediction against CCA."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from baselines import cca
+from common import configs, registry, runs
+from common.loop import run_training
+from data import sources, talking_mouth, writers
+from st_generator import configs as st_configs
+from st_generator.experiments.base import write_table
+from st_generator.multimodal import MultimodalTrainer
+
+def split_repetitions(dataset, test_repetitions):
+    """Held-out repetitions: the last `test_repetitions` repetitions of every speaker and phrase are the test set.
+
+    Returns:
+      (train mask, test mask), bool [utterances].
+    """
+    test = dataset.repetitions >= dataset.repetitions.max() + 1 - test_repetitions
+    if not test.any() or len(np.unique(dataset.repetitions[~test])) < 2:
+        raise ValueError(f"--data {dataset.source}: repetitions {sorted(set(dataset.repetitions.tolist()))} with "
+                         f"--test_repetitions {test_repetitions} leave no test utterance or fewer than 2 training "
+                         f"repetitions; lower --test_repetitions")
+    return ~test, test
+
+def _per_utterance_mse(predicted, observed):
+    return np.mean(np.square(predicted - observed).reshape(len(observed), -1), axis=1)
+
+def _loudness(audio, num_frames):
+    """Root mean square of the audio over each video frame's span, [utterances, frames]: a phase-blind view."""
+    usable = audio.shape[1] // num_frames * num_frames
+    return np.sqrt(np.mean(np.square(audio[:, :usable]).reshape(len(audio), num_frames, -1), axis=2))
+
+def _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_audio, from_video, cca_from_video):
+    """observed video | ours from audio | CCA from audio (one row per test utterance), and the waveforms."""
+    shown = slice(0, config.video.num_output_samples)
+    rows = [[observed, ours, cca] for observed, ours, cca in zip(videos[shown], from_audio[shown],
+                                                                  cca_from_audio[shown])]
+    grid = writers.grid(rows)
+    every = max(1, config.video.num_frames // 10)
+    strip_rows = [clip for row in rows for clip in row]
+    colours = [(0, 0, 0), (220, 30, 30), (40, 90, 220)]
+    waves = writers.waveform_plot([[real, ours, cca] for real, ours, cca in zip(
+        audio[shown], from_video[shown], cca_from_video[shown])], colours)
+    return [writers.write_gif(run.sample_path("video_observed_from_audio_cca.gif"), grid),
+            writers.write_png(run.sample_path("video_observed_from_audio_cca_strip.png"),
+                              writers.frame_strip(strip_rows, every=every)),
+            writers.write_png(run.sample_path("audio_real_from_video_cca.png"), waves)]
+
+def run_multimodal(config, workdir=None):
+    """Table 4: learns the shared audio-video representation by ABP and predicts each modality from the other.
+
+    Trains the video and audio generators on one latent Z per training utterance (joint energy), then, frozen,
+    infers Z from the video of each held-out utterance and generates its audio (V→A), and from its audio generates
+    its video (A→V). CCA (PCA, then regularised CCA; settings chosen by cross-validation over the training
+    repetitions) predicts the same. The error is the mean squared difference per value on the [-1, 1] scale, per
+    test utterance, averaged per phrase. Writes `table.json` / `table.md` (and prints the table), `metrics.json`,
+    `samples/video_observed_from_audio_cca.gif` and strip, and `samples/audio_real_from_video_cca.png`.
+
+    Returns:
+      (run directory path, metrics dict).
+    """
+    config.validate()
+    video, corpus = config.video, config.corpus
+    dataset = talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
+                                 corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed)
+    train, test = split_repetitions(dataset, corpus.test_repetitions)
+    run = runs.RunDirectory(workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment,
+                                                    f"{sources.data_name(config.data)}_{config.preset}"))
+    run.prepare(config)
+    trainer = MultimodalTrainer(config, dataset.videos[train], dataset.audio[train])
+    loop = run_training(trainer, run, f"st_multimodal {sources.data_name(config.data)}")
+    videos, audio = dataset.videos[test], dataset.audio[test]
+    from_video, from_audio = trainer.predict(videos, audio, seed=video.seed)
+
+    # CCA on the raw signals (flattened), fitted on the training pairs, one setting per direction.
+    flat_videos = dataset.videos.reshape(len(dataset.videos), -1)
+    folds = dataset.repetitions[train]
+    cca_v2a, chosen_v2a = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "x_to_y")
+    cca_a2v, chosen_a2v = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "y_to_x")
+    cca_from_video = np.clip(cca_v2a.predict_y(flat_videos[test]), -1, 1).astype(np.float32)
+    cca_from_audio = np.clip(cca_a2v.predict_x(audio), -1, 1).reshape(videos.shape).astype(np.float32)
+
+    errors = {"v2a_ours": _per_utterance_mse(from_video, audio), "v2a_cca": _per_utterance_mse(cca_from_video, audio),
+              "a2v_ours": _per_utterance_mse(from_audio, videos), "a2v_cca": _per_utterance_mse(cca_from_audio, videos),
+              # The training mean, for scale: what predicting nothing from the other modality scores.
+              "v2a_mean": _per_utterance_mse(np.broadcast_to(dataset.audio[train].mean(0), audio.shape), audio),
+              "a2v_mean": _per_utterance_mse(np.broadcast_to(dataset.videos[train].mean(0), videos.shape), videos)}
+    # Waveform MSE punishes a right sound at a slightly wrong phase twice over; the per-frame loudness does not.
+    loudness = _loudness(audio, video.num_frames)
+    errors.update({f"v2a_loudness_{method}": _per_utterance_mse(_loudness(predicted, video.num_frames), loudness)
+                   for method, predicted in (("ours", from_video), ("cca", cca_from_video),
+                                             ("mean", np.broadcast_to(dataset.audio[train].mean(0), audio.shape)))})
+    phrases = dataset.phrases[test]
+    rows = []
+    for index, name in enumerate(dataset.phrase_names):
+        chosen = phrases == index
+        if chosen.any():
+            rows.append(dict(phrase=name, utterances=int(chosen.sum()),
+                             **{key: float(np.mean(value[chosen])) for key, value in errors.items()}))
+    rows.append(dict(phrase="all", utterances=int(test.sum()),
+                     **{key: float(np.mean(value)) for key, value in errors.items()}))
+    reconstructed_videos, reconstructed_audio = trainer.reconstruct()
+    result = dict(loop, data=dataset.source, train_utterances=int(train.sum()), test_utterances=int(test.sum()),
+                  audio_sigma=config.resolved_audio_sigma,
+                  recon_mse=float(np.mean(np.square(reconstructed_videos - dataset.videos[train]))),
+                  audio_recon_mse=float(np.mean(np.square(reconstructed_audio - dataset.audio[train]))),
+                  **{f"cca_v2a_{key}": value for key, value in chosen_v2a.items()},
+                  **{f"cca_a2v_{key}": value for key, value in chosen_a2v.items()},
+                  **{f"{row['phrase']}_{key}": row[key] for row in rows for key in errors})
+    writer = tf.summary.create_file_writer(run.tensorboard_dir)
+    with writer.as_default(step=loop["iterations"]):
+        for key in errors:
+            tf.summary.scalar(f"eval/{key}_mse", result[f"all_{key}"])
+    writer.flush()
+    run.write_metrics(result)
+    paths = _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_audio, from_video,
+                                      cca_from_video)
+    title = (f"Prediction error (MSE per value on [-1, 1]) on held-out repetitions, {dataset.source} "
+             f"({config.preset} preset: {video.image_size}x{video.image_size}, {video.num_frames} frames, "
+             f"{config.audio.num_audio_samples} audio samples, {int(train.sum())} training / {int(test.sum())} test utterances, "
+             f"{loop['iterations']} iterations; test-time Langevin {video.recovery_langevin_steps} steps)")
+    lines = [[row["phrase"], *(f"{row[key]:.4f}" for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"))]
+             for row in rows]
+    write_table(run.path, title, ["phrase", "V→A ours", "V→A CCA", "A→V ours", "A→V CCA"], lines,
+                 dict(config=configs.to_dict(config), rows=rows))
+    print(f"wrote {', '.join(paths)}")
+    return run.path, result
+
+
+registry.register(registry.Experiment(
+    name="st_multimodal", paper="WACV'19 §3.5, §4.2, Table 4", config_class=st_configs.MultimodalConfig,
+    presets=st_configs.MULTIMODAL_PRESETS, docs="docs/st_multimodal.md",
+    modes={"train": registry.Mode(lambda config, workdir, options: run_multimodal(config, workdir), trains=True)}))

@@ -1,0 +1,144 @@
+"""WACV'19 §4.2, Tables 2-3: Model-3 recovery at test time and in the training data, ABP / LI-ABP beside LHD and
+the VAE, wake-sleep and GAN baselines with the same generator."""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from common import configs, registry, runs
+from st_generator import configs as st_configs, export
+from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
+                                           method_tag, segment_masks, selected_clips, split_segments, table_clips,
+                                           train, write_recovery, write_table)
+
+# Column headers of the recovery table, per method.
+METHOD_LABELS = {"abp": "ABP", "li_abp": "LI-ABP", "vae": "VAE", "ws": "WS", "gan": "GAN"}
+
+def run_recovery(config, workdir=None, quiet=False):
+    """Model-3 recovery by `method` (ABP, LI-ABP or a baseline of st_generator/baselines.py), occlusions at test
+    time or in the training data (`stage`). Every method sees the same segments and masks (seeded).
+
+    `test`: learns from the complete training segments (4/5), then recovers the test segments under every mask of
+    `test_masks` with the frozen model (200 Langevin steps of δ = 0.05 on the visible pixels). `train`: learns from
+    the training segments occluded by `mask_type` (masked energy in inference and learning) and recovers them.
+    LHD runs on the same segments and masks. Metrics per mask: `<mask>_recovery_error` (and `_psnr`), and
+    `<mask>_lhd_recovery_error`.
+
+    Returns:
+      (run directory path, metrics dict).
+    """
+    config.validate()
+    clip, segments = load_segments(config)
+    train_segments, test_segments = split_segments(segments, config.test_fraction)
+    run = runs.RunDirectory(workdir or default_workdir(config))
+    result = dict(clip=clip.name, data=clip.source, stage=config.stage, init=config.init, method=config.method,
+                  train_segments=len(train_segments), test_segments=len(test_segments))
+    paths = []
+    if config.stage == "test":
+        trainer, loop = train(config, run, train_segments,
+                               description=f"st_recover {clip.name} (test, {config.method})")
+        cases = [(mask, test_segments, segment_masks(mask, test_segments.shape, config.seed + 1))
+                 for mask in config.test_mask_types]
+        for mask, original, visible in cases:
+            recovered = trainer.recover_frozen(original, visible, seed=config.seed)
+            lhd = heat_diffusion(original, visible)
+            result.update(errors(f"{mask}_", recovered, original, visible),
+                          **errors(f"{mask}_lhd_", lhd, original, visible))
+            paths += write_recovery(run, f"{mask}_occluded_recovered_lhd_original", original, visible, recovered,
+                                     lhd)
+        result["recon_mse_train"] = float(np.mean(np.square(trainer.reconstruct() - train_segments)))
+    else:
+        visible = segment_masks(config.mask_type, train_segments.shape, config.seed)
+        trainer, loop = train(config, run, train_segments, visible,
+                               f"st_recover {clip.name} (train, {config.method}, {config.mask_type})")
+        recovered, lhd = trainer.recover(), heat_diffusion(train_segments, visible)
+        result.update(errors(f"{config.mask_type}_", recovered, train_segments, visible),
+                      **errors(f"{config.mask_type}_lhd_", lhd, train_segments, visible))
+        paths += write_recovery(run, f"{config.mask_type}_occluded_recovered_lhd_original", train_segments, visible,
+                                 recovered, lhd)
+    result.update(loop)
+    # The budget each method got: ABP spends l Langevin passes and one update per iteration, the baselines
+    # `updates_per_iteration` updates.
+    result["generator_updates_per_iteration"] = (
+        config.updates_per_iteration if config.method in st_configs.BASELINES else 1)
+    result["langevin_steps_per_iteration"] = {"abp": config.num_langevin_steps,
+                                              "li_abp": config.li_langevin_steps}.get(config.method, 0)
+    run.write_metrics(result)
+    if not quiet:
+        masks_done = config.test_mask_types if config.stage == "test" else (config.mask_type,)
+        summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error']:.2f} (LHD "
+                            f"{result[f'{mask}_lhd_recovery_error']:.2f})" for mask in masks_done)
+        print(f"{clip.name}, {config.stage} stage, {config.method}: recovery error on [0, 255] {summary}; wrote "
+              f"{', '.join(paths)}")
+    return run.path, result
+
+def selected_methods(names):
+    """The recovery-table methods named in `names` (a list or comma-separated; None or empty = all of METHODS)."""
+    if not names:
+        return st_configs.METHODS
+    wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
+    unknown = [name for name in wanted if name not in st_configs.METHODS]
+    if unknown or not wanted:
+        raise ValueError(f"--methods {','.join(wanted)}: unknown methods {unknown}; choose from {st_configs.METHODS}")
+    return tuple(dict.fromkeys(wanted))
+
+def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS):
+    """Tables 2-3 in one command: for every clip, every method of `methods` side by side with LHD, per stage and mask.
+
+    Runs (or reads back / resumes) one `test`-stage run per (clip, method) and one `train`-stage run per
+    (clip, method, training mask) under `workdir` (`<clip>/<stage>_<abp|li|vae|ws|gan>[_<mask>]`, the names ABP and
+    LI-ABP runs always had), all on the same segments and masks; prints a Markdown table and writes `table.json` and
+    `table.md`.
+
+    Returns:
+      list of rows {clip, stage, mask, <method>..., lhd, seconds_per_iteration {method: seconds}}.
+    """
+    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_recover", f"table_{config.preset}")
+    os.makedirs(workdir, exist_ok=True)
+    clips = clips if clips is not None else table_clips()
+    train_masks = ("m50", "p20", "b25")
+    rows = []
+    for name, data in clips:
+        for stage, stage_masks in (("test", (None,)), ("train", train_masks)):
+            for mask in stage_masks:
+                results = {}
+                for method in methods:
+                    case = dataclasses.replace(config, data=data, stage=stage, method=method,
+                                               init="li" if method == "li_abp" else "abp",
+                                               mask_type=mask or config.mask_type).validate()
+                    if method not in st_configs.BASELINES:  # The baselines' budget flags leave ABP's runs as they are.
+                        case = dataclasses.replace(case, baseline_updates=st_configs.STConfig.baseline_updates,
+                                                   gan_learning_rate=st_configs.STConfig.gan_learning_rate)
+                    run = runs.RunDirectory(os.path.join(
+                        workdir, name, f"{stage}_{method_tag(case)}" + (f"_{mask}" if mask else "")))
+                    results[method] = finished(run, case) or run_recovery(case, run.path)[1]
+                first = results[methods[0]]
+                for shown in (config.test_mask_types if stage == "test" else (mask,)):
+                    rows.append(dict(clip=name, stage=stage, mask=shown,
+                                     **{method: results[method][f"{shown}_recovery_error"] for method in methods},
+                                     lhd=first[f"{shown}_lhd_recovery_error"],
+                                     seconds_per_iteration={method: results[method]["seconds_per_iteration"]
+                                                            for method in methods}))
+    title = (f"Recovery error on [0, 255] over occluded pixels, Model-3 ({config.preset} preset: "
+             f"{config.image_size}x{config.image_size}, segments of {config.num_frames} frames, "
+             f"{config.num_iterations} iterations; VAE / WS / GAN: {config.updates_per_iteration} generator updates "
+             f"per iteration; test stage: frozen model, {config.recovery_langevin_steps} Langevin steps (VAE / WS: "
+             f"imputation passes) on held-out segments; train stage: occluded training segments)")
+    lines = [[row["clip"], row["stage"], row["mask"], *(cell(row[method]) for method in methods), cell(row["lhd"])]
+             for row in rows]
+    write_table(workdir, title, ["clip", "stage", "mask", *(METHOD_LABELS[method] for method in methods), "LHD"],
+                 lines, dict(config=configs.to_dict(config), methods=list(methods), rows=rows))
+    return rows
+
+
+def _table_mode(config, workdir, options):
+    return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["methods"]))
+
+
+registry.register(registry.Experiment(
+    name="st_recover", paper="WACV'19 §4.2, Tables 2-3", config_class=st_configs.STConfig,
+    presets=st_configs.PRESETS["st_recover"], resolve=st_configs.resolve, docs="docs/st_recover.md",
+    modes={"train": registry.Mode(lambda config, workdir, options: run_recovery(config, workdir), trains=True),
+           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods"))},
+    export=export.export_generator))

@@ -1,0 +1,80 @@
+"""Composed configs (common/configs.py): parts, one flat set of settings, and run configs stored by earlier versions."""
+
+import dataclasses
+import json
+import os
+import shutil
+
+import pytest
+
+import main  # noqa: F401  (importing the command line fills the registry)
+
+from common import configs, registry, runs
+from dynamic_generator import configs as dg
+from st_generator import configs as st
+
+LEGACY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "legacy_configs")
+# config.json files written by the code before configs were composed (flat: one key per field, every field).
+LEGACY_RUNS = {"texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
+               "recover_paper": (dg.DynamicGeneratorConfig, dg.RECOVER_PAPER),
+               "inpaint_tiny": (dg.DynamicGeneratorConfig, dg.INPAINT_TINY),
+               "action_quick": (dg.DynamicGeneratorConfig, dg.ACTION_QUICK),
+               "animate_tiny": (dg.DynamicGeneratorConfig, dg.ANIMATE_TINY),
+               "st_recover_tiny": (st.STConfig, st.RECOVER_TINY),
+               "st_synthesis_model1_quick": (st.STConfig, st.model_variant(st.SYNTHESIS_QUICK, 1)),
+               "st_multimodal_quick": (st.MultimodalConfig, st.MULTIMODAL_QUICK)}
+
+
+def test_parts_are_present_only_where_the_experiment_has_them():
+    assert dg.TEXTURE_PAPER.incomplete is None and dg.TEXTURE_PAPER.clips is None
+    assert dg.RECOVER_PAPER.incomplete == dg.IncompleteConfig() and dg.ANIMATE_PAPER.encoder == dg.EncoderConfig()
+    assert "mask_type" in configs.settings(dg.RECOVER_TINY) and "mask_type" not in configs.settings(dg.TEXTURE_TINY)
+    recovered = configs.with_settings(dg.RECOVER_TINY, {"mask_type": "block", "sigma": 0.7})
+    assert recovered.incomplete.mask_type == "block" and recovered.sigma == 0.7
+    with pytest.raises(ValueError, match="no setting 'mask_type'"):
+        configs.with_settings(dg.TEXTURE_TINY, {"mask_type": "block"})
+    # Every setting is one flag name: the union over the parts has no name twice.
+    assert {"mask", "mask_type", "batch_size", "num_held_out", "encoder_filters"} <= set(
+        configs.setting_fields(dg.DynamicGeneratorConfig))
+
+
+def test_multimodal_holds_an_st_config_and_exposes_only_its_settings():
+    settings = configs.settings(st.MULTIMODAL_QUICK)
+    assert settings["image_size"] == 32 and settings["audio_filters"] == (256, 128, 64, 1)
+    assert settings["num_speakers"] == 4 and "model" not in settings and "stage" not in settings
+    assert st.MULTIMODAL_QUICK.video.video_shape == (16, 32, 32)
+    with pytest.raises(ValueError, match="no setting 'model'"):
+        configs.with_settings(st.MULTIMODAL_QUICK, {"model": 2})
+    assert st.MULTIMODAL_PAPER.audio.num_audio_samples == 10_000
+
+
+@pytest.mark.parametrize("name", sorted(registry.EXPERIMENTS))
+def test_every_preset_survives_its_stored_form(name):
+    experiment = registry.EXPERIMENTS[name]
+    for preset in experiment.presets.values():
+        stored = json.loads(json.dumps(configs.to_dict(preset)))
+        assert configs.from_dict(experiment.config_class, stored) == preset
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY_RUNS))
+def test_config_stored_by_earlier_versions_loads_and_resumes(name, tmp_path):
+    config_class, preset = LEGACY_RUNS[name]
+    run = runs.RunDirectory(str(tmp_path / name))
+    os.makedirs(run.path)
+    shutil.copy(os.path.join(LEGACY, f"{name}.json"), run.config_path)
+    assert run.read_config(config_class) == preset
+    assert run.stored_experiment() == preset.experiment
+    assert run.prepare(preset) is True  # The same configuration: it resumes, and is rewritten nested.
+    assert run.read_config(config_class) == preset
+    with pytest.raises(ValueError, match="another configuration"):
+        run.prepare(configs.with_settings(preset, {"seed": preset.seed + 1}))
+
+
+def test_unknown_stored_fields_are_an_error(tmp_path):
+    stored = dict(configs.to_dict(dg.TEXTURE_TINY), warp_factor=9)
+    with pytest.raises(ValueError, match="does not know: \\['warp_factor'\\]"):
+        configs.from_dict(dg.DynamicGeneratorConfig, stored)
+    with pytest.raises(ValueError, match="does not know"):
+        configs.from_dict(dg.DynamicGeneratorConfig, dict(json.load(open(os.path.join(
+            LEGACY, "texture_tiny.json"))), warp_factor=9))
+    assert dataclasses.is_dataclass(dg.TEXTURE_TINY)

@@ -1,0 +1,77 @@
+"""The layout the code keeps: shared machinery below the model packages, neither model package leaning on the other,
+no import cycles, modules of a readable size."""
+
+import ast
+import glob
+import os
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGES = ("common", "baselines", "data", "dynamic_generator", "st_generator")
+# Which project packages each may import: the model packages sit on the shared ones, never on each other.
+ALLOWED = {"data": {"data"}, "common": {"common"}, "baselines": {"baselines", "common"},
+           "dynamic_generator": {"dynamic_generator", "common", "baselines", "data"},
+           "st_generator": {"st_generator", "common", "baselines", "data"}}
+MAX_LINES = 500
+
+
+def _module_name(path):
+    relative = os.path.relpath(path, REPO)[:-len(".py")].replace(os.sep, ".")
+    return relative[:-len(".__init__")] if relative.endswith(".__init__") else relative
+
+
+MODULES = {_module_name(path): path for package in PACKAGES
+           for path in glob.glob(os.path.join(REPO, package, "**", "*.py"), recursive=True)}
+
+
+def _imports(path):
+    """Project modules imported anywhere in the file (top level or inside functions)."""
+    found = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(name for name in names if name in MODULES)
+    return found
+
+
+GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_follow_the_layers(name):
+    package = name.split(".")[0]
+    wrong = sorted(other for other in GRAPH[name] if other.split(".")[0] not in ALLOWED[package])
+    assert not wrong, f"{name} imports {wrong}"
+
+
+def test_no_import_cycles():
+    # A package's __init__ importing its own submodules (to register them) is not a cycle of the code.
+    graph = {name: {other for other in imports if not (name == other.rsplit(".", 1)[0] or
+                                                       other.startswith(name + "."))}
+             for name, imports in GRAPH.items()}
+    state = {}
+
+    def visit(name, path):
+        state[name] = "open"
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                pytest.fail("import cycle: " + " -> ".join(path[path.index(other):] + [other]))
+            if other not in state:
+                visit(other, path + [other])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+
+
+def test_modules_stay_readable():
+    paths = list(MODULES.values()) + glob.glob(os.path.join(REPO, "benchmarks", "*.py")) + [
+        os.path.join(REPO, "main.py")]
+    long = {os.path.relpath(path, REPO): n for path in paths if (n := len(open(path).readlines())) > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
