@@ -16,7 +16,7 @@ import st_generator.experiments  # noqa: E402,F401  (registers the WACV'19 exper
 from common import configs, registry, runs  # noqa: E402
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture, recover, st_recover (see README).")
+flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture, recover, st_recover (README.md lists them).")
 flags.DEFINE_string("preset", "quick", "Configuration preset: `paper` (faithful) or `quick` (minutes on a CPU).")
 flags.DEFINE_string("mode", "train", "`train` (starts, or resumes the run in --workdir), `sample`, ... (per experiment).")
 flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experiment>/<data>_<preset>.")

@@ -1,4 +1,4 @@
-"""Speed and memory of ABPTT iterations: prints a Markdown table and writes JSON (not a test; see README).
+"""Speed and memory of ABPTT iterations: prints a Markdown table and writes JSON (not a test; see docs/speed.md).
 
     python benchmarks/benchmark.py                  # paper presets + scaling sweeps (about 10-15 minutes)
     python benchmarks/benchmark.py --cases probe,texture_paper --repeats 3
@@ -37,7 +37,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The authors' TF1 code as quoted by issue 10 (another day on this machine kind), for the table when their code is
+# The authors' TF1 code as quoted to us from another machine of this kind, for the table when their code is
 # not run beside ours; `--authors_code DIR` times it in the same run instead (benchmarks/authors_code.py).
 AUTHORS = {"texture_paper": {"seconds_per_iteration": 6.0, "peak_rss_gb": 1.0},
            "recovery_paper": {"seconds_per_iteration": 14.5, "peak_rss_gb": 3.1}}

@@ -1,4 +1,4 @@
-"""Peak memory of `--mode sample` by synthesis length, streamed and not (not a test; README "Endless synthesis").
+"""Peak memory of `--mode sample` by synthesis length, streamed and not (not a test; docs/texture.md "Endless synthesis").
 
     python benchmarks/stream_memory.py                                   # stream 1k / 100k, whole 1k / 5k
     python benchmarks/stream_memory.py --stream_frames 1000,20000 --whole_frames 1000

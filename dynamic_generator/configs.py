@@ -190,7 +190,10 @@ PARTS = {"recover": ("incomplete",), "inpaint": ("incomplete",), "action": ("cli
 
 def resolve(config, values, from_preset):
     """`config` with the settings `values`; `--image_size` alone also picks the paper's emission network for that
-    size (64, 128 or 150), as the presets do."""
+    size (64, 128 or 150), as the presets do, and `--mask_type` without `--mask` replaces a stored mask file by a
+    generated mask of that type."""
+    if "mask_type" in values and "mask" not in values and "mask" in configs.settings(config):
+        values = dict(values, mask="")
     emission = {"emission_filters", "emission_kernels", "emission_strides"}
     if "image_size" in values and not emission & set(values):
         config = with_image_size(config, values["image_size"])

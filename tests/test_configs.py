@@ -78,3 +78,13 @@ def test_unknown_stored_fields_are_an_error(tmp_path):
         configs.from_dict(dg.DynamicGeneratorConfig, dict(json.load(open(os.path.join(
             LEGACY, "texture_tiny.json"))), warp_factor=9))
     assert dataclasses.is_dataclass(dg.TEXTURE_TINY)
+
+
+def test_a_generated_mask_type_replaces_a_stored_mask_file():
+    with_file = configs.with_settings(dg.RECOVER_TINY, {"mask": "trained/region_type.mat"})
+    generated = dg.resolve(with_file, {"mask_type": "missing_frames"}, from_preset=False)
+    assert generated.incomplete.mask == "" and generated.incomplete.mask_type == "missing_frames"
+    # Both given: the file wins over the type, as in training; neither: the stored mask is kept.
+    both = dg.resolve(with_file, {"mask": "new.npy", "mask_type": "block"}, from_preset=False)
+    assert both.incomplete.mask == "new.npy"
+    assert dg.resolve(with_file, {"seed": 2}, from_preset=False).incomplete.mask == "trained/region_type.mat"

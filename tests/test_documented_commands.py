@@ -84,3 +84,31 @@ def test_documented_command_resolves(page, line, argv):
         pytest.fail(f"{page}:{line}: python main.py {' '.join(argv)}: {error}")
     finally:
         main.FLAGS.unparse_flags()
+
+
+def _anchor(heading):
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path):
+    text = re.sub(r"^```.*?^```", "", open(path).read(), flags=re.MULTILINE | re.DOTALL)
+    return {_anchor(match.group(1)) for match in re.finditer(r"^#{1,6} (.+)$", text, re.MULTILINE)}
+
+
+def test_every_link_between_the_pages_resolves():
+    broken = []
+    for page in PAGES:
+        text = re.sub(r"^```.*?^```", "", open(page).read(), flags=re.MULTILINE | re.DOTALL)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            where = f"{os.path.relpath(page, REPO)} -> {target}"
+            if not os.path.exists(linked):
+                broken.append(f"{where}: no such file")
+            elif anchor and anchor not in _anchors(linked):
+                broken.append(f"{where}: no heading with that anchor")
+    assert not broken, "\n".join(broken)
+    assert _anchor("Synthesis quality: the LDS (§4.1, Figure 2)") == "synthesis-quality-the-lds-41-figure-2"

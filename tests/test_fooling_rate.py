@@ -12,7 +12,7 @@ from data import sources
 from dynamic_generator import configs
 from dynamic_generator.experiments import texture_eval
 
-# Thresholds from measurements at the default crop and budget (README, "Fooling rate"): a disjoint segment of the
+# Thresholds from measurements at the default crop and budget (docs/texture.md, "Fooling rate"): a disjoint segment of the
 # built-in water texture scores 0.41 (seeds 0 / 1 / 2: 0.43 / 0.39 / 0.41); the three broken clips score 0.00 on
 # every seed. The tests use seed 0 only, to stay fast on 2 shared cores.
 NULL_RANGE = (0.3, 0.7)

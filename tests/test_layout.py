@@ -4,6 +4,7 @@ no import cycles, modules of a readable size."""
 import ast
 import glob
 import os
+import re
 
 import pytest
 
@@ -75,3 +76,22 @@ def test_modules_stay_readable():
         os.path.join(REPO, "main.py")]
     long = {os.path.relpath(path, REPO): n for path in paths if (n := len(open(path).readlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_the_readme_is_a_front_door():
+    readme = open(os.path.join(REPO, "README.md")).read()
+    first_block = readme.split("```bash\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert first_block == ["pip install -r requirements.txt && python main.py",
+                           "pip install -r requirements.txt && python -m pytest -q tests"]
+    assert readme.index("```bash") < readme.index("\n## "), "the two commands come before any section"
+    ci = open(os.path.join(REPO, ".ci", "run")).read().strip().splitlines()
+    assert ci[-1] == first_block[1], ".ci/run runs the README's test command verbatim"
+    assert len(readme.splitlines()) <= 250, "measurements and details belong in docs/, the README links to them"
+
+
+def test_code_and_docs_do_not_point_at_the_issue_tracker():
+    paths = (list(MODULES.values()) + glob.glob(os.path.join(REPO, "benchmarks", "*.py")) +
+             glob.glob(os.path.join(REPO, "docs", "*.md")) + [os.path.join(REPO, name) for name in ("main.py", "README.md")])
+    found = [f"{os.path.relpath(path, REPO)}: {match.group(0)}" for path in paths
+             for match in re.finditer(r"\bissue[ -]\d+", open(path).read(), re.IGNORECASE)]
+    assert not found, found
