@@ -4,8 +4,11 @@ Flags -> one registry (common/registry.py) -> the experiment's runner. Every con
 is a flag of the same name; a flag the chosen experiment and mode do not read is refused.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter (no CUDA here, oneDNN notes).
 
@@ -13,7 +16,7 @@ from absl import app, flags, logging  # noqa: E402
 
 import dynamic_generator.experiments  # noqa: E402,F401  (registers the AAAI'19 experiments)
 import st_generator.experiments  # noqa: E402,F401  (registers the WACV'19 experiments)
-from common import configs, registry, runs  # noqa: E402
+from common import configs, distribute, registry, runs  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture, recover, st_recover (README.md lists them).")
@@ -44,6 +47,8 @@ flags.DEFINE_integer("lds_state_dim", 0, "--method lds: state dimension d; 0 cho
                      "variance (baselines/lds.py).")
 flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension n_v; 0 chooses it from the "
                      "residual's singular values.")
+flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
+                   "answer before giving up (docs/distribute.md).")
 OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "inference_iterations", "table_methods", "methods", "clips",
                 "steps", "image", "stream", "export_dir", "lds_state_dim", "lds_noise_dim")
 
@@ -169,14 +174,46 @@ def run(argv):
     for name, what in mode.required.items():
         if not FLAGS[name].present:
             raise ValueError(f"--mode {mode_name} needs --{name}, {what}")
+    workdir = FLAGS.workdir
+    multi_worker = mode.trains and configs.settings(config).get("strategy") == "multi_worker"
+    if FLAGS["worker_timeout"].present and not multi_worker:
+        raise ValueError("--worker_timeout is used only when training with --strategy multi_worker; drop it")
+    if multi_worker:
+        workdir = start_multi_worker()  # Before any other TensorFlow work, seeds included.
+    elif not mode.trains:
+        config = distribute.in_one_process(config)
     if FLAGS.deterministic:
         make_deterministic(config.seed)
     if mode_name == "export":
         from common import export
-        return export.export_run(experiment, FLAGS.workdir, FLAGS.export_dir)
+        return export.export_run(experiment, workdir, FLAGS.export_dir)
     options = {name: FLAGS[name].value for name in mode.options}
     options["more_data"] = tuple(argv[1:])  # absl leaves `--data A B C`'s B and C here (texture_eval).
-    return mode.run(config, FLAGS.workdir, options)
+    return mode.run(config, workdir, options)
+
+
+def start_multi_worker():
+    """Joins the workers of `TF_CONFIG` (common/distribute.py) and returns the run directory this worker writes.
+
+    The chief (worker 0) writes --workdir itself. Every other worker runs the same program on a copy of --workdir
+    made before the workers meet (so it sees the chief's config and checkpoints as they were at start-up, whatever
+    the chief writes next) in a temporary folder deleted at exit: it takes part in every collective step and
+    checkpoint save, and leaves no file in the run directory.
+    """
+    if not FLAGS.workdir:
+        raise ValueError("--strategy multi_worker needs --workdir: every worker names the same run directory (on "
+                         "one machine the same folder; on several hosts a shared folder, or a copy of the chief's)")
+    _, index = distribute.cluster_from_environment()
+    workdir, scratch = os.path.abspath(FLAGS.workdir), []
+    if index > 0:
+        scratch = [tempfile.mkdtemp(prefix=f"worker{index}_")]
+        atexit.register(shutil.rmtree, scratch[0], ignore_errors=True)
+        copy = os.path.join(scratch[0], os.path.basename(workdir))
+        if os.path.isdir(workdir):
+            shutil.copytree(workdir, copy, ignore=shutil.ignore_patterns("tb", "samples", "*_temp", "*.tmp*"))
+        workdir = copy
+    distribute.initialize_multi_worker(FLAGS.worker_timeout, scratch)
+    return workdir
 
 
 def _one_line(error):
@@ -195,6 +232,12 @@ def main(argv):
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # noqa: BLE001
+        lost = distribute.lost_worker(error)
+        if lost is None:
+            raise
+        print(f"error: {lost}", file=sys.stderr)
+        sys.exit(2)
 
 
 def parse_flags(argv):

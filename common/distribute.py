@@ -1,4 +1,17 @@
-"""tf.distribute for the learning loops: the strategy named by `--strategy`, and steps sharded over its replicas."""
+"""tf.distribute for the learning loops: the strategy named by `--strategy`, and steps sharded over its replicas.
+
+Several processes (`multi_worker`, configured by `TF_CONFIG`) follow TensorFlow's multi-worker conventions: the
+strategy is created at start-up, before any other TensorFlow work (`initialize_multi_worker`); every worker runs the
+same program on the same data and takes part in every collective step and checkpoint save; worker 0, the chief,
+writes the run directory, the others a temporary copy of it that is deleted at exit (main.py).
+"""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
 
 import tensorflow as tf
 
@@ -24,7 +37,8 @@ def make_strategy(name):
                 devices = [device.name for device in tf.config.list_logical_devices("CPU")]
             _STRATEGIES[name] = tf.distribute.MirroredStrategy(devices)
         else:
-            _STRATEGIES[name] = tf.distribute.MultiWorkerMirroredStrategy()
+            raise RuntimeError("--strategy multi_worker must be created at program start-up, before any other "
+                               "TensorFlow work: call common.distribute.initialize_multi_worker() first (main.py does)")
     return _STRATEGIES[name]
 
 
@@ -96,3 +110,147 @@ def compile_step(strategy, function, reductions, prepare=None):
         return function(*args, **dict(kwargs, **prepare(*args, **kwargs)))
 
     return tf.function(prepared_step)
+
+
+def in_one_process(config):
+    """`config` with `--strategy multi_worker` replaced by `default`: for what a trained run does after training
+    (sampling, export, inference on new clips), which needs no other workers (the weights are the same on all)."""
+    if getattr(config, "strategy", "default") != "multi_worker":
+        return config
+    return dataclasses.replace(config, strategy="default")
+
+
+def cluster_from_environment():
+    """(worker addresses, this worker's index) from `TF_CONFIG`; ([], 0) when it is not set (one worker).
+
+    Raises ValueError naming what is wrong and the expected form, for anything MultiWorkerMirroredStrategy would
+    misread or hang on.
+    """
+    text = os.environ.get("TF_CONFIG", "").strip()
+    if not text:
+        return [], 0
+    form = ('expected TF_CONFIG=\'{"cluster": {"worker": ["host1:port", "host2:port"]}, '
+            '"task": {"type": "worker", "index": 0}}\' (the same cluster on every worker, its own index)')
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({error.msg} at character {error.pos}); {form}") from None
+    cluster = value.get("cluster") if isinstance(value, dict) else None
+    workers = cluster.get("worker") if isinstance(cluster, dict) else None
+    if not isinstance(workers, list) or not workers:
+        raise ValueError(f"TF_CONFIG has no cluster.worker list; {form}")
+    if set(cluster) - {"worker", "chief"}:
+        raise ValueError(f"TF_CONFIG cluster has {sorted(set(cluster) - {'worker', 'chief'})}: --strategy "
+                         f"multi_worker uses workers only (worker 0 is the chief); {form}")
+    if "chief" in cluster:
+        raise ValueError(f"TF_CONFIG has a separate chief task: list every process under cluster.worker instead, the "
+                         f"chief first; {form}")
+    for address in workers:
+        host, _, port = str(address).rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"TF_CONFIG worker address {address!r} is not host:port; {form}")
+    if len(set(workers)) != len(workers):
+        raise ValueError(f"TF_CONFIG lists a worker address twice ({workers}); give each worker its own port")
+    task = value.get("task")
+    if not isinstance(task, dict) or task.get("type") != "worker":
+        raise ValueError(f"TF_CONFIG task must be {{\"type\": \"worker\", \"index\": N}}, got {task!r}; {form}")
+    index = task.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(workers):
+        raise ValueError(f"TF_CONFIG task index {index!r} is not one of 0..{len(workers) - 1} (the cluster lists "
+                         f"{len(workers)} workers); {form}")
+    return workers, index
+
+
+_WORKER = {"index": 0, "count": 1}
+
+
+def worker_index():
+    """This process's index among the workers (0 without multi_worker)."""
+    return _WORKER["index"]
+
+
+def is_chief():
+    """True in the process that writes the run directory: worker 0, or the only process."""
+    return _WORKER["index"] == 0
+
+
+# Watches a process that waits for the other workers: TensorFlow blocks in C++ holding the interpreter lock while
+# it connects, so no thread of the process itself can give up. If the parent has not closed this child's stdin
+# within the time limit, the child prints the error line, kills the parent and removes its scratch folders.
+_WATCHDOG = r"""
+import os, select, shutil, signal, sys
+parent, timeout, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+if not select.select([sys.stdin], [], [], timeout)[0]:
+    os.write(2, message.encode() + b"\n")
+    os.kill(parent, signal.SIGKILL)
+    for folder in sys.argv[4:]:
+        shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def initialize_multi_worker(timeout_seconds, scratch=()):
+    """Creates the MultiWorkerMirroredStrategy of `TF_CONFIG` and checks that every worker answers.
+
+    Must run before any other TensorFlow work in the process (collective ops are configured at start-up). Creating
+    the strategy waits for every worker's server, and the first collective op for every worker to join; TensorFlow
+    would wait for ever. If that takes more than `timeout_seconds`, a watchdog process prints one `error:` line
+    naming the workers, ends this process (exit status 137: killed) and removes the `scratch` folders.
+
+    Returns:
+      (this worker's index, number of workers).
+    """
+    workers, index = cluster_from_environment()
+    _WORKER.update(index=index, count=max(1, len(workers)))
+    others = [address for position, address in enumerate(workers) if position != index]
+    message = (f"error: worker {index} could not reach the other workers ({', '.join(others)}) within "
+               f"{timeout_seconds:g} s; start every worker (the same command, each with its own TF_CONFIG task "
+               f"index) within that time, check the addresses and ports in TF_CONFIG, or raise --worker_timeout")
+    watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout_seconds), message,
+                                 *scratch], stdin=subprocess.PIPE)
+    started = time.perf_counter()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    agree(strategy, index)  # The first collective op: returns once every worker has joined.
+    watchdog.stdin.close()
+    watchdog.wait()
+    _STRATEGIES["multi_worker"] = strategy
+    if workers:
+        writes = "writes the run directory" if index == 0 else "writes a temporary copy of it, deleted at exit"
+        print(f"Worker {index} of {len(workers)} ({writes}): {strategy.num_replicas_in_sync} replicas in sync; every "
+              f"worker answered in {time.perf_counter() - started:.1f} s.", file=sys.stderr)
+    return index, len(workers) or 1
+
+
+def agree(strategy, value):
+    """(min, max) of a float `value` over every replica of `strategy` (collective: every worker must call it)."""
+    @tf.function
+    def gather():
+        return strategy.run(lambda: tf.distribute.get_replica_context().all_gather(
+            tf.constant([float(value)]), axis=0))
+
+    values = strategy.experimental_local_results(gather())[0].numpy()
+    return float(values.min()), float(values.max())
+
+
+def check_workers_agree(value, what):
+    """Raises ValueError unless every worker of the multi-worker strategy holds the same `value` (e.g. the iteration
+    each restored); a no-op in one process. Collective: every worker must call it at the same point."""
+    if _WORKER["count"] <= 1:
+        return
+    low, high = agree(_STRATEGIES["multi_worker"], value)
+    if low != high:
+        raise ValueError(f"the workers hold different {what} ({low:g} to {high:g}; worker {_WORKER['index']}: "
+                         f"{value:g}): every worker must start from the chief's run directory. On several hosts "
+                         f"put --workdir on a folder they share, or copy the chief's run directory to each host "
+                         f"before starting them again")
+
+
+def lost_worker(error):
+    """The one-line message for a collective op that failed because a worker stopped or became unreachable during
+    a multi-worker run, or None for any other error."""
+    failures = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
+                tf.errors.AbortedError, tf.errors.InternalError)
+    if _WORKER["count"] <= 1 or not isinstance(error, failures):
+        return None
+    return (f"worker {_WORKER['index']} lost contact with the other workers ({type(error).__name__} in a collective "
+            f"op: a worker stopped or cannot be reached); the run stopped at its last checkpoint: start every worker "
+            f"again with the same command to resume")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from common import distribute
 from common.runs import Checkpointer, Stopwatch, progress_bar
 
 
@@ -56,6 +57,7 @@ def run_training(trainer, run, description):
     checkpointer = Checkpointer(run.checkpoint_dir, **trainer.trackables())
     restored = checkpointer.restore_or_initialize()
     start = int(trainer.iteration.numpy())
+    distribute.check_workers_agree(start, "restored iterations")  # Several workers resume together or not at all.
     # History and TensorBoard continue from the restored iteration (0 if a killed run never saved): rows and
     # events of the iterations lost since the checkpoint are dropped, not repeated.
     run.truncate_history(start)

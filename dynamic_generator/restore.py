@@ -3,7 +3,7 @@
 import json
 import os
 
-from common import runs
+from common import distribute, runs
 from dynamic_generator import configs
 from dynamic_generator.animation import AnimationTrainer
 from dynamic_generator.train import Trainer
@@ -37,6 +37,7 @@ def restore_trainer(workdir):
     """
     run = runs.RunDirectory(workdir)
     config = run.read_config(configs.DynamicGeneratorConfig)
+    config = distribute.in_one_process(config)  # Restoring a multi-worker run needs no other workers.
     num_clips = len(read_clips(run)["training"]) if os.path.isfile(os.path.join(run.path, CLIPS_FILE)) else 1
     trainer = (AnimationTrainer if config.encoder is not None else Trainer)(config, num_clips=num_clips)
     if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from common import runs
+from common import distribute, runs
 from st_generator import configs
 from st_generator.baselines import GANTrainer, VAETrainer, WakeSleepTrainer
 from st_generator.train import Trainer
@@ -25,6 +25,7 @@ def restore_trainer(workdir):
     """
     run = runs.RunDirectory(workdir)
     config = run.read_config(configs.STConfig)
+    config = distribute.in_one_process(config)  # Restoring a multi-worker run needs no other workers.
     latest = tf.train.latest_checkpoint(run.checkpoint_dir)
     if latest is None:
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")

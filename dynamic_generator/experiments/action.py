@@ -120,9 +120,9 @@ def train_action(config, workdir=None, inference_iterations=100):
     config.validate()
     training, held_out = load_action_clips(config)
     run = runs.RunDirectory(workdir or default_clips_workdir(config))
-    run.prepare(config)
+    trainer = Trainer(config, np.stack([clip.frames for clip in training]))  # Refuses bad settings before the run
+    run.prepare(config)                                                      # directory exists.
     write_clips(run, training, held_out)
-    trainer = Trainer(config, np.stack([clip.frames for clip in training]))
     loop_metrics = run_training(trainer, run, f"action {sources.data_name(config.data)}")
     train_mse = mse_per_clip(trainer.reconstruct(), training)
     paths = write_figure3(run, "figure3", trainer, training, config.seed)

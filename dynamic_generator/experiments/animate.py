@@ -67,11 +67,11 @@ def train_animate(config, workdir=None):
                          f"(a folder of videos)")
     training, held_out = split_held_out(clips, config)
     run = runs.RunDirectory(workdir or default_clips_workdir(config))
+    trainer = AnimationTrainer(config, np.stack([clip.frames for clip in training]))  # Before the run exists.
     run.prepare(config)
     write_clips(run, training, held_out)
     reference = np.stack([clip.frames[0] for clip in training[:config.clips_per_batch or len(training)]])
     np.save(os.path.join(run.path, REFERENCE_FILE), reference)
-    trainer = AnimationTrainer(config, np.stack([clip.frames for clip in training]))
     loop_metrics = run_training(trainer, run, f"animate {sources.data_name(config.data)}")
     train_mse = mse_per_clip(trainer.reconstruct(), [dataclasses.replace(c, frames=c.frames[1:]) for c in training])
     evaluated = held_out or training

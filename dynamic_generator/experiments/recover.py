@@ -90,9 +90,10 @@ def run_recovery(config, workdir=None, quiet=False):
     config.validate()
     clip, visible = load_incomplete_clip(config)
     run = runs.RunDirectory(workdir or default_recovery_workdir(config))
+    # The trainer refuses bad settings (e.g. --strategy with one clip) before the run directory exists.
+    trainer = RecoveryTrainer(config, clip.frames, visible) if config.method == "dg" else None
     run.prepare(config)
-    if config.method == "dg":
-        trainer = RecoveryTrainer(config, clip.frames, visible)
+    if trainer is not None:
         result = run_training(trainer, run, f"{config.experiment} {clip.name} ({_mask_name(config)})")
         recovered = trainer.recover()
         result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **result,

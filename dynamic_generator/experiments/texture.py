@@ -31,16 +31,14 @@ def write_synthesis(run, name, observed, samples, reconstruction=None):
     return paths
 
 def clip_runs(config, workdir):
-    """Loads the clips named by `config.data`; yields (clip, its config, its prepared run directory) for each.
+    """Loads the clips named by `config.data`; yields (clip, its config, its run directory, not yet prepared).
 
     One clip runs in `workdir` itself, several in one sub-directory per clip.
     """
     clips = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)
     for clip in clips:
         clip_config = config if len(clips) == 1 else dataclasses.replace(config, data=clip.source)
-        run = runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
-        run.prepare(clip_config)
-        yield clip, clip_config, run
+        yield clip, clip_config, runs.RunDirectory(workdir if len(clips) == 1 else os.path.join(workdir, clip.name))
 
 def train_texture(config, workdir=None):
     """AAAI'19 §4.1: learns one model per clip named by `config.data` and synthesises from each.
@@ -54,7 +52,8 @@ def train_texture(config, workdir=None):
     config.validate()
     results = []
     for clip, clip_config, run in clip_runs(config, workdir or default_workdir(config)):
-        trainer = Trainer(clip_config, clip.frames[None])
+        trainer = Trainer(clip_config, clip.frames[None])  # Refuses bad settings before the run directory exists.
+        run.prepare(clip_config)
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
         reconstruction = trainer.reconstruct()[0]
         samples = trainer.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed)
@@ -136,7 +135,8 @@ def train_lds(config, workdir=None, lds_config=lds_baseline.LdsConfig()):
     config.validate()
     lds_config.validate()
     results = []
-    for clip, _, run in clip_runs(config, workdir or default_lds_workdir(config)):
+    for clip, clip_config, run in clip_runs(config, workdir or default_lds_workdir(config)):
+        run.prepare(clip_config)
         start = time.perf_counter()
         lds = lds_baseline.fit_lds(clip.frames, lds_config)
         seconds = time.perf_counter() - start

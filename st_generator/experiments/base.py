@@ -78,8 +78,8 @@ def write_recovery(run, name, original, visible, recovered, lhd=None, max_segmen
             writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(panels, every=every))]
 
 def train(config, run, observed, visible=None, description=""):
+    trainer = build_trainer(config, observed, visible)  # Refuses bad settings before the run directory exists.
     run.prepare(config)
-    trainer = build_trainer(config, observed, visible)
     loop = run_training(trainer, run, description)
     return trainer, loop
 
