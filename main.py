@@ -36,6 +36,8 @@ flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
 flags.DEFINE_list("methods", None, "--experiment st_recover --mode table: the methods (columns) of Tables 2-3, "
                   "from abp, li_abp, vae, ws, gan (default all).")
+flags.DEFINE_list("stages", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
+                  "(default).")
 flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
@@ -49,7 +51,8 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
                      "residual's singular values.")
 flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
                    "answer before giving up (docs/distribute.md).")
-OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "inference_iterations", "table_methods", "methods", "clips",
+OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "inference_iterations", "table_methods", "methods", "stages",
+                "clips",
                 "steps", "image", "stream", "export_dir", "lds_state_dim", "lds_noise_dim")
 
 

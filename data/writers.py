@@ -161,3 +161,51 @@ def waveform_plot(rows, colours, height=80, width=600, gap=4):
                     low, high = middle - values.max() * height / 2, middle - values.min() * height / 2
                     draw.line([(column, low), (column, high)], fill=colour)
     return np.asarray(image)
+
+
+CURVE_COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14), (23, 190, 207),
+                 (140, 86, 75), (127, 127, 127))
+
+
+def curve_plot(series, title, x_label, y_label, log_y=True, width=720, height=420):
+    """Learning curves as an RGB uint8 image: `series` is {label: (x values, y values)}, one coloured line each.
+
+    Axes with the end values of each range written at the ticks (log10 scale for y when `log_y`), the title on top,
+    a legend on the right. PIL only, so that no plotting library is needed.
+    """
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    left, right, top, bottom = 70, width - 170, 30, height - 45
+    xs = [float(x) for values, _ in series.values() for x in values]
+    ys = [float(y) for _, values in series.values() for y in values if not log_y or y > 0]
+    if not xs or not ys:
+        raise ValueError(f"no points to plot for {title!r}")
+    transform = np.log10 if log_y else (lambda value: value)
+    x_low, x_high = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y_low, y_high = float(transform(min(ys))), float(transform(max(ys)))
+    y_high = y_high if y_high > y_low else y_low + 1
+
+    def point(x, y):
+        return (left + (float(x) - x_low) / (x_high - x_low) * (right - left),
+                bottom - (float(transform(y)) - y_low) / (y_high - y_low) * (bottom - top))
+
+    draw.rectangle([left, top, right, bottom], outline="black")
+    for fraction in np.linspace(0, 1, 5):
+        y_value = y_low + fraction * (y_high - y_low)
+        y = bottom - fraction * (bottom - top)
+        draw.line([left - 4, y, left, y], fill="black")
+        draw.text((4, y - 6), f"{10 ** y_value if log_y else y_value:.3g}", fill="black")
+        x = left + fraction * (right - left)
+        draw.line([x, bottom, x, bottom + 4], fill="black")
+        draw.text((x - 12, bottom + 8), f"{x_low + fraction * (x_high - x_low):.0f}", fill="black")
+    draw.text((left, 6), title, fill="black")
+    draw.text(((left + right) // 2 - 30, bottom + 26), x_label, fill="black")
+    draw.text((left + 6, top + 4), y_label + (" (log scale)" if log_y else ""), fill="black")
+    for index, (label, (x_values, y_values)) in enumerate(series.items()):
+        colour = CURVE_COLOURS[index % len(CURVE_COLOURS)]
+        points = [point(x, y) for x, y in zip(x_values, y_values) if not log_y or y > 0]
+        if len(points) > 1:
+            draw.line(points, fill=colour, width=2)
+        draw.line([right + 10, top + 10 + 18 * index, right + 30, top + 10 + 18 * index], fill=colour, width=3)
+        draw.text((right + 35, top + 4 + 18 * index), label, fill="black")
+    return np.asarray(image)

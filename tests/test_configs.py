@@ -15,13 +15,18 @@ from st_generator import configs as st
 
 LEGACY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "legacy_configs")
 # config.json files written by the code before configs were composed (flat: one key per field, every field).
+# The spatial-temporal presets as they were then: baselines at ABP's l + 1 updates, quick at 20 iterations.
+_ST_BEFORE = dict(baseline_updates=0)
+_ST_QUICK_BEFORE = dict(_ST_BEFORE, num_iterations=20, learning_rate=0.001, recovery_langevin_steps=100, log_every=5,
+                        sample_every=10, checkpoint_every=10)
 LEGACY_RUNS = {"texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
                "recover_paper": (dg.DynamicGeneratorConfig, dg.RECOVER_PAPER),
                "inpaint_tiny": (dg.DynamicGeneratorConfig, dg.INPAINT_TINY),
                "action_quick": (dg.DynamicGeneratorConfig, dg.ACTION_QUICK),
                "animate_tiny": (dg.DynamicGeneratorConfig, dg.ANIMATE_TINY),
-               "st_recover_tiny": (st.STConfig, st.RECOVER_TINY),
-               "st_synthesis_model1_quick": (st.STConfig, st.model_variant(st.SYNTHESIS_QUICK, 1)),
+               "st_recover_tiny": (st.STConfig, dataclasses.replace(st.RECOVER_TINY, **_ST_BEFORE)),
+               "st_synthesis_model1_quick": (st.STConfig, st.model_variant(dataclasses.replace(
+                   st.SYNTHESIS_QUICK, latent_channels=100, **_ST_QUICK_BEFORE), 1)),
                "st_multimodal_quick": (st.MultimodalConfig, st.MULTIMODAL_QUICK)}
 
 

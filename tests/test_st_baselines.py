@@ -165,7 +165,9 @@ def test_init_li_and_method_li_abp_are_one_method():
         dataclasses.replace(TINY, init="li", method="vae").validate()
     with pytest.raises(ValueError, match="--method must be one of"):
         dataclasses.replace(TINY, method="pca").validate()
-    assert TINY.updates_per_iteration == TINY.num_langevin_steps + 1
+    # One update per iteration by default, as the baselines are normally trained; 0 = ABP's l + 1 passes.
+    assert TINY.updates_per_iteration == 1
+    assert dataclasses.replace(TINY, baseline_updates=0).updates_per_iteration == TINY.num_langevin_steps + 1
 
 
 # ---- runs -------------------------------------------------------------------------------------------------------
@@ -226,10 +228,20 @@ def test_table_puts_every_method_side_by_side_and_reads_finished_runs_back(tmp_p
     assert os.path.getmtime(metrics_path) == written  # The finished ABP run was read back, not run again.
     assert [(row["stage"], row["mask"]) for row in rows] == [("test", "m50"), ("train", "m50"), ("train", "p20"),
                                                              ("train", "b25")]
-    assert all(np.isfinite([row[key] for key in ("abp", "vae", "gan", "lhd")]).all() for row in rows)
+    assert all(np.isfinite([row[key] for key in ("abp", "vae", "lhd")]).all() for row in rows)
+    # The GAN at the test stage only, as the paper's Table 2 (Table 3 has none).
+    assert np.isfinite(rows[0]["gan"]) and all(row["gan"] is None for row in rows[1:])
+    assert not os.path.exists(os.path.join(workdir, "synthetic_fire", "train_gan_m50"))
     with open(os.path.join(workdir, "table.json")) as handle:
         table = json.load(handle)
     assert table["methods"] == ["abp", "vae", "gan"] and "| ABP | VAE | GAN | LHD |" in table["markdown"]
     assert st_recover.selected_methods(None) == configs.METHODS
     with pytest.raises(ValueError, match="unknown methods"):
         st_recover.selected_methods("abp,oracle")
+    # --stages test runs Table 2 alone.
+    only_test = st_recover.recovery_table(config, str(tmp_path / "test_only"), clips, ("abp",),
+                                          st_recover.selected_stages(["test"]))
+    assert [row["stage"] for row in only_test] == ["test"]
+    assert st_recover.selected_stages(None) == ("test", "train")
+    with pytest.raises(ValueError, match="unknown stages"):
+        st_recover.selected_stages(["validation"])

@@ -1,6 +1,7 @@
 """The spatial-temporal generator (WACV'19): networks, masked energy, LI-ABP's initialiser, experiments, resume."""
 
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -164,6 +165,15 @@ def test_tables_in_one_command(tmp_path):
     rows = st_interpolate.interpolation_table(configs.INTERPOLATE_TINY, str(tmp_path / "interpolate"), clips)
     assert [row["mask"] for row in rows] == ["middle_frames", "frame_blocks"]
     assert os.path.isfile(tmp_path / "interpolate" / "table.json")
+    # Both tables are on the paper's scale ([-1, 1]: a 127.5th of [0, 255]) and print the paper's rows under ours.
+    stored = json.load(open(tmp_path / "recover" / "table.json"))
+    assert "pixels in [-1, 1]" in stored["title"]
+    assert "| paper: flag | test | m50 | 0.1370 | 0.1179 | – |" in stored["markdown"]  # Table 2, ABP and LI-ABP.
+    assert "| paper: flag1 | train | m50 | 0.0283 | 0.0279 | – |" in stored["markdown"]  # Table 3.
+    interpolation = json.load(open(tmp_path / "interpolate" / "table.json"))["markdown"]
+    assert "| paper: light | middle_frames | 0.0725 | – | 0.0728 |" in interpolation
+    run = json.load(open(tmp_path / "interpolate" / "synthetic_fire" / "middle_frames_abp" / "metrics.json"))
+    assert run["recovery_error"] == pytest.approx(run["recovery_error_255"] / 127.5)
 
 
 @pytest.mark.parametrize("init", ["abp", "li"])

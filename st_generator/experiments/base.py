@@ -84,7 +84,11 @@ def train(config, run, observed, visible=None, description=""):
     return trainer, loop
 
 def errors(prefix, recovered, original, visible):
+    """Recovery metrics, `<prefix>recovery_error` on the WACV paper's scale: the mean absolute difference over the
+    occluded values with pixels in [-1, 1] (§4); the same on [0, 255] as `<prefix>recovery_error_255`; PSNR."""
     result = metrics.recovery_metrics(recovered, original, visible)
+    result["recovery_error_255"] = result["recovery_error"]
+    result["recovery_error"] = result["recovery_error_255"] / metrics.TO_PIXEL_SCALE
     return {f"{prefix}{key}": value for key, value in result.items()}
 
 def table_clips(shared=SHARED_VIDEO):
@@ -116,7 +120,7 @@ def finished(run, config):
     return run.read_metrics() if stored == config else None
 
 def cell(value):
-    return "–" if value is None else f"{value:.2f}"
+    return "–" if value is None else f"{value:.4f}"
 
 def write_table(workdir, title, header, lines, payload):
     table = "\n".join([f"| {' | '.join(header)} |", "|" + " --- |" * len(header)] +

@@ -4,7 +4,7 @@ import dataclasses
 import os
 
 from common import configs, registry, runs
-from st_generator import configs as st_configs, export
+from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
                                            segment_masks, selected_clips, table_clips, train, write_recovery,
                                            write_table)
@@ -13,7 +13,8 @@ def run_interpolation(config, workdir=None, quiet=False):
     """Table 1: Model-2 learns one clip with blocked frames (training-time masked energy) and fills them in.
 
     `mask_type` is `middle_frames` (8 consecutive frames in the middle) or `frame_blocks` (3 blocks of 3 frames at
-    random places). The error is the mean absolute difference over occluded pixels ([0, 255]); LHD beside it.
+    random places). The error is the mean absolute difference over occluded pixels in [-1, 1] (the paper's scale;
+    [0, 255] in `recovery_error_255`); LHD beside it.
 
     Returns:
       (run directory path, metrics dict).
@@ -29,8 +30,8 @@ def run_interpolation(config, workdir=None, quiet=False):
     paths = write_recovery(run, "occluded_recovered_lhd_original", segments, visible, recovered, lhd)
     run.write_metrics(result)
     if not quiet:
-        print(f"{clip.name} ({config.mask_type}), {config.init}: error {result['recovery_error']:.2f} on [0, 255] "
-              f"over occluded pixels (LHD {result['lhd_recovery_error']:.2f}); wrote {', '.join(paths)}")
+        print(f"{clip.name} ({config.mask_type}), {config.init}: error {result['recovery_error']:.4f} on [-1, 1] "
+              f"over occluded pixels (LHD {result['lhd_recovery_error']:.4f}); wrote {', '.join(paths)}")
     return run.path, result
 
 def interpolation_table(config, workdir=None, clips=None):
@@ -52,10 +53,13 @@ def interpolation_table(config, workdir=None, clips=None):
                 results[init] = finished(run, case) or run_interpolation(case, run.path)[1]
             rows.append(dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
                              li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"]))
-    title = (f"Interpolation error on [0, 255] over occluded frames, Model-2 ({config.preset} preset: "
-             f"{config.image_size}x{config.image_size}, {config.num_frames} frames, {config.num_iterations} "
-             f"iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = 3 blocks of 3 frames)")
+    title = (f"Interpolation error (mean absolute, pixels in [-1, 1]) over occluded frames, Model-2 "
+             f"({config.preset} preset: {config.image_size}x{config.image_size}, {config.num_frames} frames, "
+             f"{config.num_iterations} iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = "
+             f"3 blocks of 3 frames), then the paper's Table 1 (64x64, its own clips; its 'ours' in the ABP column; "
+             f"same kind as ours: {', '.join(f'{theirs} ~ {mine}' for mine, theirs in paper.SAME_KIND.items())})")
     lines = [[row["clip"], row["mask"], cell(row["abp"]), cell(row["li"]), cell(row["lhd"])] for row in rows]
+    lines += paper.table_1_lines()
     write_table(workdir, title, ["clip", "mask", "ABP", "LI-ABP", "LHD"], lines,
                  dict(config=configs.to_dict(config), rows=rows))
     return rows

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from common import configs, registry, runs
-from st_generator import configs as st_configs, export
+from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
                                            method_tag, segment_masks, selected_clips, split_segments, table_clips,
                                            train, write_recovery, write_table)
@@ -67,9 +67,9 @@ def run_recovery(config, workdir=None, quiet=False):
     run.write_metrics(result)
     if not quiet:
         masks_done = config.test_mask_types if config.stage == "test" else (config.mask_type,)
-        summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error']:.2f} (LHD "
-                            f"{result[f'{mask}_lhd_recovery_error']:.2f})" for mask in masks_done)
-        print(f"{clip.name}, {config.stage} stage, {config.method}: recovery error on [0, 255] {summary}; wrote "
+        summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error']:.4f} (LHD "
+                            f"{result[f'{mask}_lhd_recovery_error']:.4f})" for mask in masks_done)
+        print(f"{clip.name}, {config.stage} stage, {config.method}: recovery error on [-1, 1] {summary}; wrote "
               f"{', '.join(paths)}")
     return run.path, result
 
@@ -83,11 +83,22 @@ def selected_methods(names):
         raise ValueError(f"--methods {','.join(wanted)}: unknown methods {unknown}; choose from {st_configs.METHODS}")
     return tuple(dict.fromkeys(wanted))
 
-def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS):
+STAGES = ("test", "train")
+
+
+def selected_stages(names):
+    """The stages named in `names` (`test` = Table 2, `train` = Table 3; None or empty = both)."""
+    wanted = tuple(dict.fromkeys(name.strip() for name in (names or STAGES) if name.strip()))
+    unknown = [name for name in wanted if name not in STAGES]
+    if unknown or not wanted:
+        raise ValueError(f"--stages {','.join(wanted)}: unknown stages {unknown}; choose from {STAGES}")
+    return wanted
+
+def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS, stages=STAGES):
     """Tables 2-3 in one command: for every clip, every method of `methods` side by side with LHD, per stage and mask.
 
     Runs (or reads back / resumes) one `test`-stage run per (clip, method) and one `train`-stage run per
-    (clip, method, training mask) under `workdir` (`<clip>/<stage>_<abp|li|vae|ws|gan>[_<mask>]`, the names ABP and
+    (clip, method, training mask) under `workdir`; the GAN only at the test stage (the paper's Table 3 has none) (`<clip>/<stage>_<abp|li|vae|ws|gan>[_<mask>]`, the names ABP and
     LI-ABP runs always had), all on the same segments and masks; prints a Markdown table and writes `table.json` and
     `table.md`.
 
@@ -101,9 +112,12 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS)
     rows = []
     for name, data in clips:
         for stage, stage_masks in (("test", (None,)), ("train", train_masks)):
+            stage_methods = [method for method in methods if stage == "test" or method != "gan"]
+            if stage not in stages or not stage_methods:
+                continue
             for mask in stage_masks:
                 results = {}
-                for method in methods:
+                for method in stage_methods:
                     case = dataclasses.replace(config, data=data, stage=stage, method=method,
                                                init="li" if method == "li_abp" else "abp",
                                                mask_type=mask or config.mask_type).validate()
@@ -113,32 +127,37 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS)
                     run = runs.RunDirectory(os.path.join(
                         workdir, name, f"{stage}_{method_tag(case)}" + (f"_{mask}" if mask else "")))
                     results[method] = finished(run, case) or run_recovery(case, run.path)[1]
-                first = results[methods[0]]
+                first = results[stage_methods[0]]
                 for shown in (config.test_mask_types if stage == "test" else (mask,)):
                     rows.append(dict(clip=name, stage=stage, mask=shown,
-                                     **{method: results[method][f"{shown}_recovery_error"] for method in methods},
+                                     **{method: results[method][f"{shown}_recovery_error"] if method in results
+                                        else None for method in methods},
                                      lhd=first[f"{shown}_lhd_recovery_error"],
                                      seconds_per_iteration={method: results[method]["seconds_per_iteration"]
-                                                            for method in methods}))
-    title = (f"Recovery error on [0, 255] over occluded pixels, Model-3 ({config.preset} preset: "
+                                                            for method in results}))
+    title = (f"Recovery error (mean absolute, pixels in [-1, 1]) over occluded pixels, Model-3 ({config.preset} preset: "
              f"{config.image_size}x{config.image_size}, segments of {config.num_frames} frames, "
              f"{config.num_iterations} iterations; VAE / WS / GAN: {config.updates_per_iteration} generator updates "
-             f"per iteration; test stage: frozen model, {config.recovery_langevin_steps} Langevin steps (VAE / WS: "
-             f"imputation passes) on held-out segments; train stage: occluded training segments)")
+             f"per iteration, GAN at the test stage only; test stage: frozen model, {config.recovery_langevin_steps} Langevin steps (VAE / WS: "
+             f"imputation passes) on held-out segments; train stage: occluded training segments), then the paper's "
+             f"Tables 2 (test) and 3 (train) on its own 64x64 clips, none of which is one of ours")
     lines = [[row["clip"], row["stage"], row["mask"], *(cell(row[method]) for method in methods), cell(row["lhd"])]
              for row in rows]
+    for stage in dict.fromkeys(row["stage"] for row in rows):
+        lines += paper.recovery_lines(stage, methods)
     write_table(workdir, title, ["clip", "stage", "mask", *(METHOD_LABELS[method] for method in methods), "LHD"],
                  lines, dict(config=configs.to_dict(config), methods=list(methods), rows=rows))
     return rows
 
 
 def _table_mode(config, workdir, options):
-    return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["methods"]))
+    return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["methods"]),
+                          selected_stages(options["stages"]))
 
 
 registry.register(registry.Experiment(
     name="st_recover", paper="WACV'19 §4.2, Tables 2-3", config_class=st_configs.STConfig,
     presets=st_configs.PRESETS["st_recover"], resolve=st_configs.resolve, docs="docs/st_recover.md",
     modes={"train": registry.Mode(lambda config, workdir, options: run_recovery(config, workdir), trains=True),
-           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods"))},
+           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods", "stages"))},
     export=export.export_generator))

@@ -1,0 +1,57 @@
+"""Learning curves of spatial-temporal runs as one PNG (not a test): training reconstruction MSE per iteration.
+
+    python benchmarks/st_learning_curves.py --out docs/st_curves_fountain.png --title "..." LABEL=RUN_DIR ...
+
+Reads each run's `history.jsonl` (the `recon_mse` logged every `--log_every` iterations; a GAN logs none) and draws
+one line per run (data/writers.curve_plot). Also prints, per run, the value at the last logged iteration and its
+relative change over the last fifth of the iterations, the number that says whether a curve has flattened.
+"""
+
+import json
+import os
+import sys
+
+from absl import app, flags
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from data import writers  # noqa: E402
+
+flags.DEFINE_string("out", None, "PNG to write.", required=True)
+flags.DEFINE_string("title", "training reconstruction MSE", "Title of the plot.")
+flags.DEFINE_string("key", "recon_mse", "The history column to plot.")
+FLAGS = flags.FLAGS
+
+
+def read_curve(run, key):
+    path = os.path.join(run, "history.jsonl")
+    if not os.path.isfile(path):
+        raise SystemExit(f"error: {path} is missing; give run directories of trained runs")
+    with open(path) as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    rows = [row for row in rows if isinstance(row.get(key), float)]
+    return [row["iteration"] for row in rows], [row[key] for row in rows]
+
+
+def main(argv):
+    series = {}
+    for argument in argv[1:]:
+        label, _, run = argument.partition("=")
+        if not run:
+            raise SystemExit(f"error: {argument!r} is not LABEL=RUN_DIR")
+        series[label] = read_curve(run, FLAGS.key)
+    print(f"| run | last iteration | {FLAGS.key} | change over the last fifth |\n| --- | --- | --- | --- |")
+    for label, (iterations, values) in series.items():
+        if not values:
+            print(f"| {label} | – | – | – |")
+            continue
+        last = values[-1]
+        earlier = next((value for iteration, value in zip(iterations, values)
+                        if iteration >= 0.8 * iterations[-1]), last)
+        print(f"| {label} | {iterations[-1]} | {last:.5f} | {(last - earlier) / earlier:+.1%} |")
+    writers.write_png(FLAGS.out, writers.curve_plot({k: v for k, v in series.items() if v[1]}, FLAGS.title,
+                                                    "iteration", FLAGS.key))
+    print(f"wrote {FLAGS.out}")
+
+
+if __name__ == "__main__":
+    app.run(main)
