@@ -66,13 +66,16 @@ class RunDirectory:
           True when a run was already there (it will be resumed).
         """
         if self.exists():
-            # Compared setting by setting, so that a run stored in the flat form of earlier versions resumes.
-            stored = configs.flatten(self.read_config_dict())
-            wanted = {key: list(value) if isinstance(value, tuple) else value
-                      for key, value in configs.settings(config).items()}
-            if stored.get("experiment") != wanted["experiment"]:
-                raise ValueError(f"--workdir {self.path} holds a {stored.get('experiment')!r} run, not "
+            # Compared setting by setting, so that a run stored in the flat form of earlier versions resumes; a
+            # setting newer than the stored run takes its default (configs.from_dict), the behaviour the run had.
+            def listed(values):
+                return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+            wanted = listed(configs.settings(config))
+            experiment = self.stored_experiment()
+            if experiment != wanted["experiment"]:
+                raise ValueError(f"--workdir {self.path} holds a {experiment!r} run, not "
                                  f"{wanted['experiment']!r}; choose another --workdir")
+            stored = listed(configs.settings(self.read_config(type(config))))
             differing = sorted(key for key in wanted
                                if key not in RESUMABLE_FIELDS and stored.get(key) != wanted[key])
             if differing:

@@ -274,13 +274,20 @@ def _resample(values, length):
     return np.stack([np.interp(target, source, column) for column in flat.T], axis=-1).reshape(length, *values.shape[1:])
 
 
-def load_ouluvs(root, num_frames, image_size, num_samples):
+def _circular(values, length):
+    """The first `length` entries of `values`, repeated from the start where it is shorter (§4.2's "circularly add
+    or delete")."""
+    return values[np.arange(length) % len(values)]
+
+
+def load_ouluvs(root, num_frames, image_size, num_samples, time_fit="circular"):
     """OuluVS / OuluVS2 phrase utterances under `root`, each brought to `num_frames` frames and `num_samples` samples.
 
-    Each utterance is time-normalised: its frames are resampled to `num_frames` (nearest frame) and its audio over the
-    same span to `num_samples` (linear interpolation), so that both cover the whole utterance, as the generators need
-    a fixed length. Frames are resized to `image_size` (bilinear) and scaled to [-1, 1]; audio is peak-normalised per
-    utterance.
+    The generators need a fixed length. `time_fit` "circular" (WACV'19 §4.2): frames and audio samples are added
+    from the start or the last ones deleted (the audio at the file's own rate: at OuluVS's 48 kHz, 48,000 samples
+    are its first second). "resample": the frames are resampled to `num_frames` (nearest frame) and the audio over
+    the same span to `num_samples` (linear interpolation), so that both cover the whole utterance. Frames are
+    resized to `image_size` (bilinear) and scaled to [-1, 1]; audio is peak-normalised per utterance.
 
     Raises:
       FileNotFoundError: `root` does not exist.
@@ -307,9 +314,12 @@ def load_ouluvs(root, num_frames, image_size, num_samples):
         frames = read_video(path, None, image_size)
         wav = os.path.splitext(path)[0] + ".wav"
         sound, _ = read_audio(wav if os.path.isfile(wav) else path)
-        index = np.minimum((np.arange(num_frames) + 0.5) * len(frames) / num_frames, len(frames) - 1).astype(int)
-        videos.append(normalize_frames(frames[index]))
-        sound = _resample(sound, num_samples)
+        if time_fit == "circular":
+            frames, sound = _circular(frames, num_frames), _circular(sound, num_samples)
+        else:
+            index = np.minimum((np.arange(num_frames) + 0.5) * len(frames) / num_frames, len(frames) - 1).astype(int)
+            frames, sound = frames[index], _resample(sound, num_samples)
+        videos.append(normalize_frames(frames))
         audio.append(sound / max(np.abs(sound).max(), 1e-8))
         labels.append((speaker_names.index(speaker), phrase, repetition))
     labels = np.asarray(labels)
@@ -318,11 +328,13 @@ def load_ouluvs(root, num_frames, image_size, num_samples):
                           labels[:, 2], names, float("nan"), root)
 
 
-def load(spec, num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed):
-    """`synthetic:talking_mouth` (built, sized by the arguments) or an OuluVS folder (read; the counts are its own)."""
+def load(spec, num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed,
+         time_fit="circular"):
+    """`synthetic:talking_mouth` (built, sized by the arguments) or an OuluVS folder (read; the counts are its own;
+    `time_fit` as `load_ouluvs`)."""
     if spec == SYNTHETIC_NAME:
         return talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed)
     if spec.startswith("synthetic:"):
         raise ValueError(f"--data {spec}: the audio-video experiment has one built-in set, {SYNTHETIC_NAME}; or give "
                          f"an OuluVS folder")
-    return load_ouluvs(spec, num_frames, image_size, num_samples)
+    return load_ouluvs(spec, num_frames, image_size, num_samples, time_fit)

@@ -254,14 +254,21 @@ PRESETS = {
 @dataclasses.dataclass(frozen=True)
 class AudioConfig:
     """The 1D audio generator (§3.5): transposed 1D convolutions {512, 256, 128, 1}, kernel 20, stride 10, BN + ReLU,
-    tanh last (1 -> 10^4 samples). `audio_sigma` 0 balances the modalities: σ_a² = σ²·(audio values / video
-    values), so that both energy terms weigh alike per value."""
+    tanh last (1 -> 10^4 samples). The paper's audio is 48,000 samples long (§4.2), which four stride-10 layers
+    from one latent step cannot make: `audio_top_length` 48 gives the first layer kernel and stride 48 (1 -> 48
+    steps; from a single step it is a linear map to 48 × 512 values), so that 48 -> 480 -> 4,800 -> 48,000 with
+    the three later layers as the paper's; 0 = a first layer like the others. `audio_sigma` 0 balances the
+    modalities: σ_a² = σ²·(audio values / video values), so that both energy terms weigh alike per value."""
     audio_filters: tuple = (512, 256, 128, 1)
     audio_kernel: int = 20
     audio_stride: int = 10
     audio_sigma: float = 0.0
+    audio_top_length: int = 0
 
     def validate(self):
+        if self.audio_top_length < 0:
+            raise ValueError(f"--audio_top_length must be 0 (a first layer like the others) or positive, got "
+                             f"{self.audio_top_length}")
         for name in ("audio_kernel", "audio_stride"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
@@ -273,19 +280,33 @@ class AudioConfig:
 
     @property
     def num_audio_samples(self):
-        """Audio samples the audio generator makes: stride ** layers."""
-        return audio_length(len(self.audio_filters), self.audio_stride)
+        """Audio samples the audio generator makes: (top length or stride) * stride ** (layers - 1)."""
+        return audio_length(len(self.audio_filters), self.audio_stride, self.audio_top_length)
+
+
+TIME_FITS = ("circular", "resample")
 
 
 @dataclasses.dataclass(frozen=True)
 class CorpusConfig:
     """The utterances (OuluVS: 20 speakers, 10 phrases, 5 repetitions; the synthetic set's size, an OuluVS folder
-    brings its own) and the split: the last `test_repetitions` repetitions of every speaker and phrase are held
-    out."""
+    brings its own), the split and how an utterance is brought to the generators' length.
+
+    Split (§4.2): `train_speakers` speakers drawn at random (by seed) train both methods on all their utterances and
+    `test_speakers` other speakers are the test set (the paper: 10 and 3). With `test_speakers` 0, the last
+    `test_repetitions` repetitions of every speaker and phrase are held out instead (seen speakers).
+    `time_fit` (OuluVS folders only; the synthetic set is made at the right length): `circular` (§4.2) repeats
+    the frames from the start or drops the last ones to make `num_frames`, and takes the audio's first samples at
+    its own rate (OuluVS: 48 kHz, so 48,000 = one second), repeated from the start if shorter; `resample` spreads
+    both over the whole utterance.
+    """
     num_speakers: int = 20
     num_phrases: int = 10
     num_repetitions: int = 5
     test_repetitions: int = 1
+    train_speakers: int = 0
+    test_speakers: int = 0
+    time_fit: str = "circular"
 
     def validate(self):
         for name in ("num_speakers", "num_phrases", "num_repetitions", "test_repetitions"):
@@ -293,6 +314,18 @@ class CorpusConfig:
                 raise ValueError(f"--{name} must be positive, got {getattr(self, name)}")
         if self.num_phrases > 10:
             raise ValueError(f"--num_phrases must be at most 10 (OuluVS's phrases), got {self.num_phrases}")
+        if self.time_fit not in TIME_FITS:
+            raise ValueError(f"--time_fit must be one of {TIME_FITS}, got {self.time_fit!r}")
+        if self.test_speakers < 0 or self.train_speakers < 0:
+            raise ValueError("--train_speakers and --test_speakers must be 0 or positive")
+        if self.test_speakers:
+            if self.train_speakers < 2:
+                raise ValueError(f"--train_speakers {self.train_speakers}: the speaker split needs at least 2 "
+                                 f"training speakers (CCA's cross-validation holds speakers out)")
+            if self.train_speakers + self.test_speakers > self.num_speakers:
+                raise ValueError(f"--train_speakers {self.train_speakers} + --test_speakers {self.test_speakers} "
+                                 f"exceed --num_speakers {self.num_speakers}")
+            return self
         if self.num_repetitions - self.test_repetitions < 2:
             raise ValueError(f"--num_repetitions {self.num_repetitions} with --test_repetitions "
                              f"{self.test_repetitions} leaves fewer than 2 training repetitions, which CCA's "
@@ -308,11 +341,12 @@ VIDEO_SETTINGS = ("experiment", "preset", "data", "seed", "image_size", "num_fra
                   "recovery_langevin_steps", "recovery_step_size", "log_every", "sample_every", "checkpoint_every",
                   "num_output_samples")
 
-# The video part of the paper preset: Model-3 as in Tables 2-3 (latent 1x1x1 x 100, {512, 384, 256, 128, 64, 3});
-# where the paper is silent (σ, Langevin and Adam settings) Tables 1-3's ABP settings (l = 20, δ = 0.1,
-# σ_v = 0.5, Adam 0.0002, β1 0.5); `num_output_samples` test utterances are shown in the written GIF and plots.
+# The video part of the paper preset: Model-3 as in Tables 2-3 (latent 1x1x1 x 100, {512, 384, 256, 128, 64, 3}),
+# 32 frames of 64x64 (§4.2); test time 200 Langevin steps of δ = 0.1 (§4.2); where the paper is silent (σ, the
+# learning Langevin and Adam settings, iterations) Tables 1-3's ABP settings (l = 20, δ = 0.1, σ_v = 0.5, Adam
+# 0.0002, β1 0.5, 500 iterations); `num_output_samples` test utterances are shown in the written GIF and plots.
 MULTIMODAL_VIDEO = dataclasses.replace(RECOVER_PAPER, experiment="st_multimodal", data="synthetic:talking_mouth",
-                                       num_output_samples=4)
+                                       recovery_step_size=0.1, num_output_samples=4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -354,18 +388,22 @@ class MultimodalConfig:
         return self.video.sigma * (self.audio.num_audio_samples / video_values) ** 0.5
 
 
-MULTIMODAL_PAPER = MultimodalConfig()
-# 2-core CPU: 32x32 frames, 16 frames per utterance (Model-3 with three stride-2 layers, as st_recover's quick),
-# audio {256, 128, 64, 1} (still 4 layers of kernel 20, stride 10: 10^4 samples, 15.6 kHz over 0.64 s);
-# 4 speakers x 10 phrases x 3 repetitions (2 train, 1 test), lr 0.001 and 100 test-time Langevin steps.
+# §4.2: audio of 48,000 samples (`audio_top_length` 48), 10 training speakers and 3 new test speakers of 20.
+MULTIMODAL_PAPER = MultimodalConfig(audio=AudioConfig(audio_top_length=48),
+                                    corpus=CorpusConfig(train_speakers=10, test_speakers=3))
+# 2-core CPU: smaller data, the paper's budget and protocol. 32x32 frames, 16 frames per utterance (Model-3 with three
+# stride-2 layers, as st_recover's quick), audio {256, 128, 64, 1} of 4 layers of kernel 20, stride 10 (10^4
+# samples, 15.6 kHz over 0.64 s); 6 speakers x 10 phrases x 2 repetitions, 4 training speakers (80 utterances) and 2
+# new test speakers (40); 500 iterations at lr 0.0002, 200 test-time steps of δ = 0.1.
 MULTIMODAL_QUICK = configs.with_settings(MULTIMODAL_PAPER, dict(
-    preset="quick", image_size=32, num_frames=16, num_speakers=4, num_repetitions=3,
-    generator_filters=(128, 64, 64, 32, 3), audio_filters=(256, 128, 64, 1), num_iterations=200, learning_rate=0.001,
-    recovery_langevin_steps=100, log_every=10, sample_every=50, checkpoint_every=50))
-# For tests: 8x8 frames, 4 frames, audio of 2 layers (100 samples), 2 speakers x 3 phrases x 3 repetitions.
+    preset="quick", image_size=32, num_frames=16, num_speakers=6, num_repetitions=2, train_speakers=4,
+    test_speakers=2, generator_filters=(128, 64, 64, 32, 3), audio_filters=(256, 128, 64, 1), audio_top_length=0,
+    log_every=10, sample_every=100, checkpoint_every=50))
+# For tests: 8x8 frames, 4 frames, audio of 2 layers (100 samples), 3 speakers (2 train, 1 test) x 3 phrases x 2
+# repetitions.
 MULTIMODAL_TINY = configs.with_settings(MULTIMODAL_PAPER, dict(
-    preset="tiny", image_size=8, num_frames=4, num_speakers=2, num_phrases=3, num_repetitions=3,
-    latent_channels=4, generator_filters=(8, 4, 3), audio_filters=(4, 1), num_langevin_steps=2,
-    recovery_langevin_steps=3, num_iterations=2, log_every=1, sample_every=1, checkpoint_every=1,
-    num_output_samples=2))
+    preset="tiny", image_size=8, num_frames=4, num_speakers=3, num_phrases=3, num_repetitions=2, train_speakers=2,
+    test_speakers=1, latent_channels=4, generator_filters=(8, 4, 3), audio_filters=(4, 1), audio_top_length=0,
+    num_langevin_steps=2, recovery_langevin_steps=3, num_iterations=2, log_every=1, sample_every=1,
+    checkpoint_every=1, num_output_samples=2))
 MULTIMODAL_PRESETS = {"paper": MULTIMODAL_PAPER, "quick": MULTIMODAL_QUICK, "tiny": MULTIMODAL_TINY}

@@ -140,18 +140,24 @@ class AudioGenerator(keras.Model):
 
     Z [batch, 1, 1, 1, channels] is read as a 1-sample sequence of `channels` channels, [batch, 1, channels]; then
     1D transposed convolutions (paper: {512, 256, 128, 1}, kernel 20, stride 10, 'same' padding), each multiplying
-    the length by the stride: 1 -> 10 -> 100 -> 1000 -> 10000 samples = stride ** layers. BN (batch statistics,
-    as the video generator's) + ReLU between layers, tanh last; weights from N(0, 0.02²).
+    the length by the stride: 1 -> 10 -> 100 -> 1000 -> 10000 samples = stride ** layers. With `top_length` > 0 the
+    first layer's kernel and stride are `top_length` instead (from one sample, a map to `top_length` steps), so the
+    length is top_length * stride ** (layers - 1): 48 -> 48,000 samples, the paper's audio length (§4.2), with the
+    three later layers as the paper's. BN (batch statistics, as the video generator's) + ReLU between layers, tanh
+    last; weights from N(0, 0.02²).
     """
 
-    def __init__(self, filters, kernel_size=20, stride=10, init_std=0.02, **kwargs):
+    def __init__(self, filters, kernel_size=20, stride=10, init_std=0.02, top_length=0, **kwargs):
         super().__init__(**kwargs)
         if filters[-1] != 1:
             raise ValueError(f"the last audio generator layer must have 1 filter (a mono signal), got {filters}")
         init = keras.initializers.RandomNormal(stddev=init_std)
+        shapes = [(top_length, top_length) if i == 0 and top_length else (kernel_size, stride)
+                  for i in range(len(filters))]
         self.deconvolutions = [
-            keras.layers.Conv1DTranspose(f, kernel_size, stride, padding="same", kernel_initializer=init,
-                                         name=f"audio_deconv{i + 1}") for i, f in enumerate(filters)]
+            keras.layers.Conv1DTranspose(f, kernel, steps, padding="same", kernel_initializer=init,
+                                         name=f"audio_deconv{i + 1}")
+            for i, (f, (kernel, steps)) in enumerate(zip(filters, shapes))]
         self.normalizations = [FrameNormalization(name=f"audio_norm{i + 1}") for i in range(len(filters) - 1)]
 
     def call(self, latents):
@@ -165,9 +171,10 @@ class AudioGenerator(keras.Model):
         return tf.tanh(hidden[:, :, 0])
 
 
-def audio_length(num_layers, stride):
-    """Samples the audio generator makes from its 1-sample input: stride ** layers ('same' padding)."""
-    return stride ** num_layers
+def audio_length(num_layers, stride, top_length=0):
+    """Samples the audio generator makes from its 1-sample input: stride ** layers ('same' padding), or
+    top_length * stride ** (layers - 1) with a `top_length` first layer."""
+    return (top_length or stride) * stride ** (num_layers - 1)
 
 
 # ---- Baselines with the same generator (WACV'19 Tables 2-3): VAE / wake-sleep encoder, 3D GAN critic ------

@@ -16,7 +16,7 @@ def build_audio_generator(config):
     """G_a of a `MultimodalConfig`, built on the video part's latent grid."""
     audio, video = config.audio, config.video
     model = AudioGenerator(audio.audio_filters, audio.audio_kernel, audio.audio_stride, video.init_std,
-                           name="audio_generator")
+                           audio.audio_top_length, name="audio_generator")
     model(tf.zeros([1, *video.latent_grid, video.latent_channels]))
     return model
 

@@ -1,4 +1,4 @@
-"""The WACV'19 paper's Tables 1-3, as printed (../shared/papers/wacv19_st_generator.txt), to print beside ours.
+"""The WACV'19 paper's Tables 1-4, as printed (../shared/papers/wacv19_st_generator.txt), to print beside ours.
 
 Recovery errors: mean absolute difference over the occluded pixels with pixels in [-1, 1] (§4 scales them so; LHD's
 figures on the paper's flashing-light clip, 0.073 and 0.059, match ours on flashing_light on that scale, 0.080 and
@@ -52,6 +52,19 @@ _TABLE_3 = {
 TABLE_3 = {mask: {method: dict(zip(_TABLE_3_CLIPS, values)) for method, values in by_method.items()}
            for mask, by_method in _TABLE_3.items()}
 
+# Table 4 (OuluVS, 3 new test speakers): mean absolute prediction error per value, per phrase, in our phrase order
+# (talking_mouth.PHRASES; the paper's columns "Execuse Goodby Hello How Nice Seeyou Sorry Thank Time Welcome").
+_TABLE_4_PHRASES = ("excuse_me", "goodbye", "hello", "how_are_you", "nice_to_meet_you", "see_you", "i_am_sorry",
+                    "thank_you", "have_a_good_time", "you_are_welcome")
+_TABLE_4 = {
+    "v2a_cca": (0.1779, 0.1828, 0.1878, 0.1894, 0.1870, 0.1889, 0.1943, 0.1842, 0.1818, 0.1821),
+    "v2a_ours": (0.0179, 0.0243, 0.0199, 0.0379, 0.0210, 0.0184, 0.0306, 0.0164, 0.0301, 0.0348),
+    "a2v_cca": (0.4269, 0.4468, 0.4326, 0.6225, 0.4549, 0.4811, 0.5945, 0.4472, 0.6044, 0.5892),
+    "a2v_ours": (0.1771, 0.1860, 0.1758, 0.1735, 0.1791, 0.1747, 0.1788, 0.1713, 0.1846, 0.1743),
+}
+TABLE_4 = {phrase: {key: values[index] for key, values in _TABLE_4.items()}
+           for index, phrase in enumerate(_TABLE_4_PHRASES)}
+
 # Our table clip -> the paper's clip of the same kind (Table 1), where there is one.
 SAME_KIND = {"flashing_light": "light", "fountain": "waterfall"}
 
@@ -60,6 +73,12 @@ def table_1_lines():
     """Markdown rows of the paper's Table 1: clip, mask, ABP (the paper's "ours"), LHD."""
     return [[f"paper: {clip}", mask, f"{ours:.4f}", "–", f"{lhd:.4f}"]
             for clip, by_mask in TABLE_1.items() for mask, (lhd, ours) in by_mask.items()]
+
+
+def table_4_lines():
+    """Markdown rows of the paper's Table 4: phrase, V→A ours, V→A CCA, A→V ours, A→V CCA."""
+    return [[f"paper: {phrase}", *(f"{row[key]:.4f}" for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"))]
+            for phrase, row in TABLE_4.items()]
 
 
 def recovery_lines(stage, methods):

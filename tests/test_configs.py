@@ -27,7 +27,9 @@ LEGACY_RUNS = {"texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
                "st_recover_tiny": (st.STConfig, dataclasses.replace(st.RECOVER_TINY, **_ST_BEFORE)),
                "st_synthesis_model1_quick": (st.STConfig, st.model_variant(dataclasses.replace(
                    st.SYNTHESIS_QUICK, latent_channels=100, **_ST_QUICK_BEFORE), 1)),
-               "st_multimodal_quick": (st.MultimodalConfig, st.MULTIMODAL_QUICK)}
+               "st_multimodal_quick": (st.MultimodalConfig, configs.with_settings(st.MULTIMODAL_QUICK, dict(
+                   num_speakers=4, num_repetitions=3, train_speakers=0, test_speakers=0, num_iterations=200,
+                   learning_rate=0.001, recovery_langevin_steps=100, recovery_step_size=0.05, sample_every=50)))}
 
 
 def test_parts_are_present_only_where_the_experiment_has_them():
@@ -46,11 +48,11 @@ def test_parts_are_present_only_where_the_experiment_has_them():
 def test_multimodal_holds_an_st_config_and_exposes_only_its_settings():
     settings = configs.settings(st.MULTIMODAL_QUICK)
     assert settings["image_size"] == 32 and settings["audio_filters"] == (256, 128, 64, 1)
-    assert settings["num_speakers"] == 4 and "model" not in settings and "stage" not in settings
+    assert settings["num_speakers"] == 6 and "model" not in settings and "stage" not in settings
     assert st.MULTIMODAL_QUICK.video.video_shape == (16, 32, 32)
     with pytest.raises(ValueError, match="no setting 'model'"):
         configs.with_settings(st.MULTIMODAL_QUICK, {"model": 2})
-    assert st.MULTIMODAL_PAPER.audio.num_audio_samples == 10_000
+    assert st.MULTIMODAL_PAPER.audio.num_audio_samples == 48_000
 
 
 @pytest.mark.parametrize("name", sorted(registry.EXPERIMENTS))

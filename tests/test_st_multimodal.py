@@ -1,5 +1,6 @@
 """The shared audio-video representation (WACV'19 §3.5, Table 4): data, audio generator, joint energy, CCA, runs."""
 
+import dataclasses
 import json
 import os
 import wave
@@ -45,11 +46,12 @@ def test_talking_mouths_deterministic_by_seed_and_mouth_follows_the_audio_envelo
     assert np.corrcoef(opening.ravel(), np.roll(loudness, 5, axis=1).ravel())[0, 1] < 0.5
 
 
-def _parameters(latent_channels, filters, kernel):
-    """Hand count: kernel x inputs x filters + bias per layer, one β per normalised channel."""
+def _parameters(latent_channels, filters, kernel, top_length=0):
+    """Hand count: kernel x inputs x filters + bias per layer (the first layer's kernel `top_length` when set), one
+    β per normalised channel."""
     count, channels = 0, latent_channels
-    for f in filters:
-        count += kernel * channels * f + f
+    for index, f in enumerate(filters):
+        count += (top_length if index == 0 and top_length else kernel) * channels * f + f
         channels = f
     return count + sum(filters[:-1])
 
@@ -58,13 +60,18 @@ def _parameters(latent_channels, filters, kernel):
                          ids=lambda config: config.preset)
 def test_audio_generator_shapes_and_parameter_count(config):
     audio_config, channels = config.audio, config.video.latent_channels
-    generator = AudioGenerator(audio_config.audio_filters, audio_config.audio_kernel, audio_config.audio_stride)
+    generator = AudioGenerator(audio_config.audio_filters, audio_config.audio_kernel, audio_config.audio_stride,
+                               top_length=audio_config.audio_top_length)
     audio = generator(tf.random.normal([3, 1, 1, 1, channels]))
     assert audio.shape == (3, audio_config.num_audio_samples)
     assert np.all(np.abs(audio.numpy()) < 1.0)
-    assert generator.count_params() == _parameters(channels, audio_config.audio_filters, audio_config.audio_kernel)
-    if config.preset == "paper":  # 4 layers {512, 256, 128, 1}, kernel 20, stride 10: 10^4 samples.
-        assert audio_config.num_audio_samples == 10000 and generator.count_params() == 4305153
+    assert generator.count_params() == _parameters(channels, audio_config.audio_filters, audio_config.audio_kernel,
+                                                   audio_config.audio_top_length)
+    if config.preset == "paper":
+        # §4.2's 48,000 samples: a first layer of kernel and stride 48, then {256, 128, 1}, kernel 20, stride 10.
+        assert audio_config.num_audio_samples == 48000 and generator.count_params() == 5738753
+        # Without the longer first layer, the paper's four stride-10 layers make 10^4.
+        assert configs.AudioConfig().num_audio_samples == 10000
 
 
 def _trainer():
@@ -135,14 +142,20 @@ def test_tiny_run_writes_table_with_every_phrase_and_both_directions(tmp_path):
             assert np.isfinite(row[key]) and row[key] >= 0
             assert result[f"{name}_{key}"] == pytest.approx(row[key])
         assert f"| {name} |" in table["markdown"]
-    # Held-out repetitions: the last repetition of every speaker and phrase.
-    assert result["test_utterances"] == TINY.corpus.num_speakers * TINY.corpus.num_phrases
+    # New test speakers (§4.2): all utterances of one speaker the model never saw; Table 4's error is the mean
+    # absolute difference, the mean squared kept beside it.
+    corpus = TINY.corpus
+    assert result["test_utterances"] == corpus.test_speakers * corpus.num_phrases * corpus.num_repetitions
+    assert result["train_utterances"] == corpus.train_speakers * corpus.num_phrases * corpus.num_repetitions
+    assert 0 < result["all_v2a_ours"] ** 2 <= result["all_v2a_ours_mse"]  # Jensen: (mean |e|)² <= mean e².
+    assert "| paper: excuse_me | 0.0179 | 0.1779 | 0.1771 | 0.4269 |" in table["markdown"]
+    assert "mean absolute" in table["title"]
     assert runs.RunDirectory(path).read_metrics() == pytest.approx(result)
     samples = os.listdir(os.path.join(path, "samples"))
     assert {"video_observed_from_audio_cca.gif", "audio_real_from_video_cca.png"} <= set(samples)
 
 
-def _write_ouluvs2(root, speakers=2, phrases=2, repetitions=3, frames=12, size=16, rate=8000):
+def _write_ouluvs2(root, speakers=3, phrases=2, repetitions=3, frames=12, size=16, rate=8000):
     """A small OuluVS2-style folder: s<speaker>_v1_u<31..> .mp4 clips, each with a .wav of the same name."""
     data = talking_mouth.talking_mouths(frames, size, frames * rate // 25, speakers, phrases, repetitions, seed=0)
     for video, audio, speaker, phrase, repetition in zip(data.videos, data.audio, data.speakers, data.phrases,
@@ -160,22 +173,50 @@ def _write_ouluvs2(root, speakers=2, phrases=2, repetitions=3, frames=12, size=1
     return data
 
 
+def test_speaker_split_holds_out_whole_speakers_by_seed():
+    data = _tiny_data(with_settings(TINY, dict(num_speakers=6)))
+    corpus = with_settings(TINY, dict(num_speakers=6, train_speakers=3, test_speakers=2)).corpus
+    train, test, folds = st_multimodal.split_utterances(data, corpus, seed=1)
+    train_speakers, test_speakers = set(data.speakers[train]), set(data.speakers[test])
+    assert len(train_speakers) == 3 and len(test_speakers) == 2 and not train_speakers & test_speakers
+    assert list(folds) == list(data.speakers[train])  # CCA is cross-validated over held-out speakers.
+    assert set(data.speakers[st_multimodal.split_utterances(data, corpus, seed=1)[1]]) == test_speakers
+    assert any(set(data.speakers[st_multimodal.split_utterances(data, corpus, seed=seed)[1]]) != test_speakers
+               for seed in range(2, 8))
+    with pytest.raises(ValueError, match="6 speakers, but --train_speakers 5"):
+        st_multimodal.split_utterances(data, with_settings(TINY, dict(num_speakers=9, train_speakers=5,
+                                                                      test_speakers=3)).corpus, seed=1)
+    # test_speakers 0: the last repetition of every speaker and phrase, seen speakers.
+    data = _tiny_data(with_settings(TINY, dict(num_repetitions=3)))
+    train, test, folds = st_multimodal.split_utterances(data, dataclasses.replace(corpus, test_speakers=0), seed=1)
+    assert set(data.repetitions[test]) == {2} and set(folds) == {0, 1} and not (train & test).any()
+
+
 def test_ouluvs_layout_loads_and_trains(tmp_path):
     root = str(tmp_path / "ouluvs2")
     written = _write_ouluvs2(root)
+    # §4.2: frames and audio samples added from the start or the last ones deleted.
+    circular = talking_mouth.load_ouluvs(root, 16, TINY.video.image_size, 1000)
+    assert circular.videos.shape == (18, 16, 8, 8, 3) and circular.audio.shape == (18, 1000)
+    np.testing.assert_array_equal(circular.videos[:, 12:], circular.videos[:, :4])  # 12 frames written: 4 added.
+    # The audio: the written track's first 1,000 samples (peak-normalised), not a resampling of all 3,840.
+    labels = list(zip(circular.speakers, circular.phrases, circular.repetitions))
+    index = labels.index((written.speakers[0], written.phrases[0], written.repetitions[0]))
+    start = written.audio[0, :1000]
+    np.testing.assert_allclose(circular.audio[index], start / np.abs(start).max(), atol=1e-3)
     loaded = talking_mouth.load_ouluvs(root, TINY.video.num_frames, TINY.video.image_size,
-                                       TINY.audio.num_audio_samples)
-    assert loaded.videos.shape == (12, 4, 8, 8, 3) and loaded.audio.shape == (12, 100)
+                                       TINY.audio.num_audio_samples, time_fit="resample")
+    assert loaded.videos.shape == (18, 4, 8, 8, 3) and loaded.audio.shape == (18, 100)
     assert sorted(zip(loaded.speakers, loaded.phrases, loaded.repetitions)) == sorted(
         zip(written.speakers, written.phrases, written.repetitions))
     assert loaded.phrase_names == ("excuse_me", "goodbye")
     # The audio read back is the written one, time-normalised to 100 samples (loudness follows the syllables).
-    envelope = np.abs(loaded.audio).reshape(12, 4, 25).mean(axis=2)
-    reference = np.abs(written.audio).reshape(12, 4, -1).mean(axis=2)
+    envelope = np.abs(loaded.audio).reshape(18, 4, 25).mean(axis=2)
+    reference = np.abs(written.audio).reshape(18, 4, -1).mean(axis=2)
     assert np.corrcoef(envelope.ravel(), reference.ravel())[0, 1] > 0.8
     config = with_settings(TINY, dict(data=root))
     path, result = st_multimodal.run_multimodal(config, str(tmp_path / "run"))
-    assert result["test_utterances"] == 4 and os.path.isfile(os.path.join(path, "table.json"))
+    assert result["test_utterances"] == 6 and os.path.isfile(os.path.join(path, "table.json"))
 
 
 @pytest.mark.parametrize("make,message", [

@@ -9,25 +9,43 @@ from baselines import cca
 from common import configs, registry, runs
 from common.loop import run_training
 from data import sources, talking_mouth, writers
-from st_generator import configs as st_configs
+from st_generator import configs as st_configs, paper
 from st_generator.experiments.base import write_table
 from st_generator.multimodal import MultimodalTrainer
 
-def split_repetitions(dataset, test_repetitions):
-    """Held-out repetitions: the last `test_repetitions` repetitions of every speaker and phrase are the test set.
+def split_utterances(dataset, corpus, seed):
+    """The training and test utterances and the folds CCA's settings are cross-validated over.
+
+    Speaker split (§4.2) when `corpus.test_speakers` > 0: `train_speakers` speakers drawn at random by `seed` train,
+    `test_speakers` others are the test set, and CCA's folds are the training speakers (so its settings are chosen
+    for new speakers too). Otherwise the last `test_repetitions` repetitions of every speaker and phrase are the
+    test set and the folds are the training repetitions.
 
     Returns:
-      (train mask, test mask), bool [utterances].
+      (train mask, test mask) bool [utterances], folds [training utterances].
     """
-    test = dataset.repetitions >= dataset.repetitions.max() + 1 - test_repetitions
+    if corpus.test_speakers:
+        speakers = np.unique(dataset.speakers)
+        needed = corpus.train_speakers + corpus.test_speakers
+        if len(speakers) < needed:
+            raise ValueError(f"--data {dataset.source}: {len(speakers)} speakers, but --train_speakers "
+                             f"{corpus.train_speakers} + --test_speakers {corpus.test_speakers} need {needed}; "
+                             f"lower them")
+        order = np.random.default_rng(seed).permutation(speakers)
+        train = np.isin(dataset.speakers, order[:corpus.train_speakers])
+        test = np.isin(dataset.speakers, order[corpus.train_speakers:needed])
+        return train, test, dataset.speakers[train]
+    test = dataset.repetitions >= dataset.repetitions.max() + 1 - corpus.test_repetitions
     if not test.any() or len(np.unique(dataset.repetitions[~test])) < 2:
         raise ValueError(f"--data {dataset.source}: repetitions {sorted(set(dataset.repetitions.tolist()))} with "
-                         f"--test_repetitions {test_repetitions} leave no test utterance or fewer than 2 training "
-                         f"repetitions; lower --test_repetitions")
-    return ~test, test
+                         f"--test_repetitions {corpus.test_repetitions} leave no test utterance or fewer than 2 "
+                         f"training repetitions; lower --test_repetitions")
+    return ~test, test, dataset.repetitions[~test]
 
-def _per_utterance_mse(predicted, observed):
-    return np.mean(np.square(predicted - observed).reshape(len(observed), -1), axis=1)
+def _per_utterance_errors(name, predicted, observed):
+    """{name: mean absolute difference per value (Table 4's measure), name_mse: mean squared}, each [utterances]."""
+    difference = (predicted - observed).reshape(len(observed), -1)
+    return {name: np.mean(np.abs(difference), axis=1), f"{name}_mse": np.mean(np.square(difference), axis=1)}
 
 def _loudness(audio, num_frames):
     """Root mean square of the audio over each video frame's span, [utterances, frames]: a phase-blind view."""
@@ -56,9 +74,10 @@ def run_multimodal(config, workdir=None):
     Trains the video and audio generators on one latent Z per training utterance (joint energy), then, frozen,
     infers Z from the video of each held-out utterance and generates its audio (V→A), and from its audio generates
     its video (A→V). CCA (PCA, then regularised CCA; settings chosen by cross-validation over the training
-    repetitions) predicts the same. The error is the mean squared difference per value on the [-1, 1] scale, per
-    test utterance, averaged per phrase. Writes `table.json` / `table.md` (and prints the table), `metrics.json`,
-    `samples/video_observed_from_audio_cca.gif` and strip, and `samples/audio_real_from_video_cca.png`.
+    speakers or repetitions) predicts the same. The error is Table 4's mean absolute difference per value on the
+    [-1, 1] scale (the mean squared as `*_mse`), per test utterance, averaged per phrase. Writes `table.json` /
+    `table.md` (and prints the table), `metrics.json`, `samples/video_observed_from_audio_cca.gif` and strip, and
+    `samples/audio_real_from_video_cca.png`.
 
     Returns:
       (run directory path, metrics dict).
@@ -66,8 +85,9 @@ def run_multimodal(config, workdir=None):
     config.validate()
     video, corpus = config.video, config.corpus
     dataset = talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
-                                 corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed)
-    train, test = split_repetitions(dataset, corpus.test_repetitions)
+                                 corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
+                                 corpus.time_fit)
+    train, test, folds = split_utterances(dataset, corpus, video.seed)
     run = runs.RunDirectory(workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment,
                                                     f"{sources.data_name(config.data)}_{config.preset}"))
     run.prepare(config)
@@ -78,22 +98,24 @@ def run_multimodal(config, workdir=None):
 
     # CCA on the raw signals (flattened), fitted on the training pairs, one setting per direction.
     flat_videos = dataset.videos.reshape(len(dataset.videos), -1)
-    folds = dataset.repetitions[train]
     cca_v2a, chosen_v2a = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "x_to_y")
     cca_a2v, chosen_a2v = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "y_to_x")
     cca_from_video = np.clip(cca_v2a.predict_y(flat_videos[test]), -1, 1).astype(np.float32)
     cca_from_audio = np.clip(cca_a2v.predict_x(audio), -1, 1).reshape(videos.shape).astype(np.float32)
 
-    errors = {"v2a_ours": _per_utterance_mse(from_video, audio), "v2a_cca": _per_utterance_mse(cca_from_video, audio),
-              "a2v_ours": _per_utterance_mse(from_audio, videos), "a2v_cca": _per_utterance_mse(cca_from_audio, videos),
-              # The training mean, for scale: what predicting nothing from the other modality scores.
-              "v2a_mean": _per_utterance_mse(np.broadcast_to(dataset.audio[train].mean(0), audio.shape), audio),
-              "a2v_mean": _per_utterance_mse(np.broadcast_to(dataset.videos[train].mean(0), videos.shape), videos)}
-    # Waveform MSE punishes a right sound at a slightly wrong phase twice over; the per-frame loudness does not.
+    # The training mean, for scale: what predicting nothing from the other modality scores.
+    mean_audio = np.broadcast_to(dataset.audio[train].mean(0), audio.shape)
+    mean_video = np.broadcast_to(dataset.videos[train].mean(0), videos.shape)
+    errors = {}
+    for name, predicted, observed in (("v2a_ours", from_video, audio), ("v2a_cca", cca_from_video, audio),
+                                      ("v2a_mean", mean_audio, audio), ("a2v_ours", from_audio, videos),
+                                      ("a2v_cca", cca_from_audio, videos), ("a2v_mean", mean_video, videos)):
+        errors.update(_per_utterance_errors(name, predicted, observed))
+    # A waveform error punishes a right sound at a slightly wrong phase; the per-frame loudness does not.
     loudness = _loudness(audio, video.num_frames)
-    errors.update({f"v2a_loudness_{method}": _per_utterance_mse(_loudness(predicted, video.num_frames), loudness)
-                   for method, predicted in (("ours", from_video), ("cca", cca_from_video),
-                                             ("mean", np.broadcast_to(dataset.audio[train].mean(0), audio.shape)))})
+    for method, predicted in (("ours", from_video), ("cca", cca_from_video), ("mean", mean_audio)):
+        errors.update(_per_utterance_errors(f"v2a_loudness_{method}", _loudness(predicted, video.num_frames),
+                                            loudness))
     phrases = dataset.phrases[test]
     rows = []
     for index, name in enumerate(dataset.phrase_names):
@@ -114,17 +136,20 @@ def run_multimodal(config, workdir=None):
     writer = tf.summary.create_file_writer(run.tensorboard_dir)
     with writer.as_default(step=loop["iterations"]):
         for key in errors:
-            tf.summary.scalar(f"eval/{key}_mse", result[f"all_{key}"])
+            tf.summary.scalar(f"eval/{key}", result[f"all_{key}"])
     writer.flush()
     run.write_metrics(result)
     paths = _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_audio, from_video,
                                       cca_from_video)
-    title = (f"Prediction error (MSE per value on [-1, 1]) on held-out repetitions, {dataset.source} "
-             f"({config.preset} preset: {video.image_size}x{video.image_size}, {video.num_frames} frames, "
-             f"{config.audio.num_audio_samples} audio samples, {int(train.sum())} training / {int(test.sum())} test utterances, "
-             f"{loop['iterations']} iterations; test-time Langevin {video.recovery_langevin_steps} steps)")
+    split = (f"{corpus.train_speakers} training speakers, {corpus.test_speakers} new test speakers"
+             if corpus.test_speakers else f"held-out repetitions of seen speakers")
+    title = (f"Prediction error (mean absolute per value, [-1, 1]) on {int(test.sum())} test utterances, "
+             f"{dataset.source} ({config.preset} preset: {video.image_size}x{video.image_size}, {video.num_frames} "
+             f"frames, {config.audio.num_audio_samples} audio samples, {split}, {int(train.sum())} training "
+             f"utterances, {loop['iterations']} iterations; test-time Langevin {video.recovery_langevin_steps} steps "
+             f"of δ = {video.recovery_step_size}), then the paper's Table 4 (OuluVS, 64x64x32, 48,000 samples)")
     lines = [[row["phrase"], *(f"{row[key]:.4f}" for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"))]
-             for row in rows]
+             for row in rows] + paper.table_4_lines()
     write_table(run.path, title, ["phrase", "V→A ours", "V→A CCA", "A→V ours", "A→V CCA"], lines,
                  dict(config=configs.to_dict(config), rows=rows))
     print(f"wrote {', '.join(paths)}")
