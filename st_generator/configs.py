@@ -56,6 +56,10 @@ class STConfig:
     # LI-ABP (§3.3) and recovery (§3.4, §4.2).
     init: str = "abp"
     li_langevin_steps: int = 10
+    # LI-ABP at the test stage: f_V learns from samples Ĩ occluded by a random test mask each (one of `test_masks`,
+    # a new type and place per sample and iteration), the kind of input it reads at test time; False = Ĩ masked
+    # like the training segments, i.e. complete at the test stage (§3.3 as written). See docs/st_recover.md.
+    li_occluded_samples: bool = False
     stage: str = "test"
     mask_type: str = "m50"  # Training-time mask (stage train) or the Table-1 mask.
     test_masks: str = "m50,p20,b35"  # Test-time masks (stage test), comma-separated.

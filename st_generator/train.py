@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import distribute, langevin, sampling
-from data import writers
+from data import masks, writers
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
 
 
@@ -200,12 +200,26 @@ class Trainer:
             losses.append(float(loss))
             errors.append(float(squared_error) / max(float(num_visible), 1.0))
             if self.init_network is not None:
-                init_losses.append(float(self._learn_init_step(visible)[0]))
+                init_losses.append(float(self._learn_init_step(self._sample_masks(batch, visible))[0]))
         self.iteration.assign_add(1)
         result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
         if init_losses:
             result["init_loss"] = float(np.mean(init_losses))
         return result
+
+    def _sample_masks(self, batch, visible):
+        """The masks of LI-ABP's samples Ĩ for `batch`: the segments' own (`visible`), or with
+        `li_occluded_samples` at the test stage one random test mask per sample, drawn from the seed, the iteration
+        and the batch (so a resumed run draws the same)."""
+        config = self.config
+        if not (config.li_occluded_samples and config.stage == "test"):
+            return visible
+        rng = np.random.default_rng([config.seed, int(self.iteration.numpy()), batch.start])
+        types = config.test_mask_types
+        return tf.constant(np.stack([
+            masks.generate_mask(types[rng.integers(len(types))], config.num_frames, config.image_size,
+                                seed=int(rng.integers(2 ** 31))) for _ in range(batch.stop - batch.start)]),
+            tf.float32)
 
     # ---- reconstruction, recovery, synthesis ------------------------------------------------------------------
 

@@ -127,6 +127,26 @@ def test_li_abp_chains_start_from_the_initialization_network():
     np.testing.assert_allclose(trainer.latents.numpy(), expected, atol=1e-3)
 
 
+@pytest.mark.parametrize("stage", ["test", "train"])
+def test_li_occluded_samples_mask_what_f_v_learns_from_at_the_test_stage(stage):
+    config = dataclasses.replace(TINY, init="li", method="li_abp", stage=stage, test_masks="m50,b35",
+                                 li_occluded_samples=True)
+    segments = base.load_segments(config)[1]
+    trainer = Trainer(config, segments)
+    batch, own = trainer.batches[0], tf.ones([len(segments), *config.video_shape, 3])
+    drawn = trainer._sample_masks(batch, own).numpy()
+    if stage == "train":  # Training segments are occluded already: f_V reads their masks.
+        assert np.array_equal(drawn, own.numpy())
+        return
+    assert drawn.shape == own.shape and set(np.unique(drawn)) == {0.0, 1.0}
+    assert all(0.0 < sample.mean() < 1.0 for sample in drawn)  # Every sample occluded, none blank.
+    np.testing.assert_array_equal(trainer._sample_masks(batch, own).numpy(), drawn)  # Same iteration: same masks.
+    trainer.train_iteration()
+    assert not np.array_equal(trainer._sample_masks(batch, own).numpy(), drawn)  # A new draw each iteration.
+    plain = Trainer(dataclasses.replace(config, li_occluded_samples=False), segments)
+    assert plain._sample_masks(batch, own) is own
+
+
 def test_paper_masks_scaled_to_the_frame():
     rng = np.random.default_rng(0)
     visible = masks.generate_mask("m50", 32, 64, seed=0)
