@@ -38,6 +38,8 @@ flags.DEFINE_list("methods", None, "--experiment st_recover --mode table: the me
                   "from abp, li_abp, vae, ws, gan (default all).")
 flags.DEFINE_list("stages", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
                   "(default).")
+flags.DEFINE_integer("baseline_iterations", 0, "--experiment st_recover --mode table: iterations of the VAE, "
+                     "wake-sleep and GAN runs (0 = ABP's --iterations).")
 flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
@@ -52,7 +54,7 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
 flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
                    "answer before giving up (docs/distribute.md).")
 OPTION_FLAGS = ("num_samples", "burn_in", "sample_seed", "inference_iterations", "table_methods", "methods", "stages",
-                "clips",
+                "baseline_iterations", "clips",
                 "steps", "image", "stream", "export_dir", "lds_state_dim", "lds_noise_dim")
 
 

@@ -94,13 +94,14 @@ def selected_stages(names):
         raise ValueError(f"--stages {','.join(wanted)}: unknown stages {unknown}; choose from {STAGES}")
     return wanted
 
-def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS, stages=STAGES):
+def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS, stages=STAGES,
+                   baseline_iterations=0):
     """Tables 2-3 in one command: for every clip, every method of `methods` side by side with LHD, per stage and mask.
 
     Runs (or reads back / resumes) one `test`-stage run per (clip, method) and one `train`-stage run per
     (clip, method, training mask) under `workdir`; the GAN only at the test stage (the paper's Table 3 has none) (`<clip>/<stage>_<abp|li|vae|ws|gan>[_<mask>]`, the names ABP and
-    LI-ABP runs always had), all on the same segments and masks; prints a Markdown table and writes `table.json` and
-    `table.md`.
+    LI-ABP runs always had), all on the same segments and masks; the VAE, wake-sleep and GAN runs make
+    `baseline_iterations` iterations (0 = ABP's). Prints a Markdown table and writes `table.json` and `table.md`.
 
     Returns:
       list of rows {clip, stage, mask, <method>..., lhd, seconds_per_iteration {method: seconds}}.
@@ -124,6 +125,8 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS,
                     if method not in st_configs.BASELINES:  # The baselines' budget flags leave ABP's runs as they are.
                         case = dataclasses.replace(case, baseline_updates=st_configs.STConfig.baseline_updates,
                                                    gan_learning_rate=st_configs.STConfig.gan_learning_rate)
+                    elif baseline_iterations:  # Trained until their own curves flatten (docs/st_recover.md).
+                        case = dataclasses.replace(case, num_iterations=baseline_iterations)
                     run = runs.RunDirectory(os.path.join(
                         workdir, name, f"{stage}_{method_tag(case)}" + (f"_{mask}" if mask else "")))
                     results[method] = finished(run, case) or run_recovery(case, run.path)[1]
@@ -137,7 +140,8 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS,
                                                             for method in results}))
     title = (f"Recovery error (mean absolute, pixels in [-1, 1]) over occluded pixels, Model-3 ({config.preset} preset: "
              f"{config.image_size}x{config.image_size}, segments of {config.num_frames} frames, "
-             f"{config.num_iterations} iterations; VAE / WS / GAN: {config.updates_per_iteration} generator updates "
+             f"{config.num_iterations} iterations; VAE / WS / GAN: {baseline_iterations or config.num_iterations} "
+             f"iterations of {config.updates_per_iteration} generator updates "
              f"per iteration, GAN at the test stage only; test stage: frozen model, {config.recovery_langevin_steps} Langevin steps (VAE / WS: "
              f"imputation passes) on held-out segments; train stage: occluded training segments), then the paper's "
              f"Tables 2 (test) and 3 (train) on its own 64x64 clips, none of which is one of ours")
@@ -151,13 +155,17 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS,
 
 
 def _table_mode(config, workdir, options):
+    if options["baseline_iterations"] < 0:
+        raise ValueError(f"--baseline_iterations must be 0 (ABP's --iterations) or positive, got "
+                         f"{options['baseline_iterations']}")
     return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["methods"]),
-                          selected_stages(options["stages"]))
+                          selected_stages(options["stages"]), options["baseline_iterations"])
 
 
 registry.register(registry.Experiment(
     name="st_recover", paper="WACV'19 §4.2, Tables 2-3", config_class=st_configs.STConfig,
     presets=st_configs.PRESETS["st_recover"], resolve=st_configs.resolve, docs="docs/st_recover.md",
     modes={"train": registry.Mode(lambda config, workdir, options: run_recovery(config, workdir), trains=True),
-           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods", "stages"))},
+           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods", "stages",
+                                                                             "baseline_iterations"))},
     export=export.export_generator))
