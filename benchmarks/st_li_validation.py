@@ -19,7 +19,7 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from st_generator.experiments.base import table_clips  # noqa: E402
+from st_generator.experiments.base import selected_clips  # noqa: E402
 
 flags.DEFINE_list("clips", ["fountain", "flashing_light"], "Table clips by name (st_generator/experiments/base.py).")
 flags.DEFINE_list("masks", ["m50", "p20", "b35"], "Test masks.")
@@ -45,10 +45,10 @@ def run(clip, data, variant):
 
 def main(argv):
     del argv
-    known = dict(table_clips())
-    missing = [clip for clip in FLAGS.clips if clip not in known]
-    if missing:
-        raise SystemExit(f"error: unknown or absent table clips {missing}; known here: {sorted(known)}")
+    try:
+        known = dict(selected_clips(",".join(FLAGS.clips)))
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     rows, wins = [], 0
     for clip in FLAGS.clips:
         found = {variant: run(clip, known[clip], variant) for variant in VARIANTS}
