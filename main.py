@@ -38,8 +38,9 @@ flags.DEFINE_list("methods", None, "--experiment st_recover --mode table: the me
                   "from abp, li_abp, vae, ws, gan (default all).")
 flags.DEFINE_list("stages", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
                   "(default).")
-flags.DEFINE_integer("baseline_iterations", 0, "--experiment st_recover --mode table: iterations of the VAE, "
-                     "wake-sleep and GAN runs (0 = ABP's --iterations).")
+flags.DEFINE_integer("baseline_iterations", 2000, "--experiment st_recover --mode table: iterations of the VAE, "
+                     "wake-sleep and GAN runs (4x ABP's 500: wake-sleep's training curve is flat by then, the VAE's "
+                     "falls as slowly as ABP's; docs/st_recover.md); 0 = ABP's --iterations.")
 flags.DEFINE_list("clips", None, "--experiment interpolate: the two training clips whose appearances are "
                   "interpolated (names as in the run's clips.json).")
 flags.DEFINE_integer("steps", 5, "--experiment interpolate: videos from the first appearance to the second.")
