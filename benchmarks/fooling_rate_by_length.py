@@ -21,6 +21,7 @@ from common import runs  # noqa: E402
 from data import sources  # noqa: E402
 from dynamic_generator import configs, fooling_rate as fr, restore  # noqa: E402
 from dynamic_generator.experiments import texture, texture_eval  # noqa: E402
+from dynamic_generator.train import synthesis_start  # noqa: E402
 
 
 def main():
@@ -39,7 +40,7 @@ def main():
             path = os.path.join(args.eval_dir, name, method)
             if method == "dg":
                 fakes = restore.restore_trainer(path)[1].synthesize(
-                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED)
+                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED, **synthesis_start())
             else:
                 fakes = LinearDynamicalSystem.load(os.path.join(path, "ckpt", texture.LDS_FILE)).synthesize(
                     texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED)

@@ -15,6 +15,12 @@ TEXTURE_METHODS = ("dg", "lds")
 METHODS = {"texture": TEXTURE_METHODS, "texture_eval": TEXTURE_METHODS, "recover": RECOVERY_METHODS,
            "inpaint": RECOVERY_METHODS}
 MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators of data/masks.py.
+# Where a synthesised clip starts (AAAI'19 §4.1: "s_0 is sampled from N(0, I)" and the first frames are burn-in):
+# `random` s_0 ~ N(0, I), or `inferred`, the training clip's inferred s_0 (what the authors' test code did).
+SYNTHESIS_STARTS = ("random", "inferred")
+# Frames generated and dropped after a random s_0 (`--burn_in` default): where the frame statistics of samples from
+# s_0 ~ N(0, I) stop drifting, measured with benchmarks/dg_burn_in.py (docs/texture.md, "Burn-in").
+SYNTHESIS_BURN_IN = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,10 +231,12 @@ TEXTURE_TINY = dataclasses.replace(
 # AAAI'19 §4.3 recovery from incomplete videos (Table 2): 150x150x70 frames, the whole clip one chunk; emission
 # 7 deconvolutions {512, 512, 256, 128, 64, 64, 3}, kernels {4, 4, 4, 4, 4, 4, 7}, up-sampling {2, 2, 2, 2, 3, 3, 1};
 # σ = 0.5; 7000 iterations; transition, Langevin (δ = 0.03, l = 15) and Adam as in §4.1 (authors'
-# main_dyn_G_recovery.py). The energy sums over visible values only, with the authors' weight 1 / (2σ² · number of
-# visible values) (`energy_scale="authors"`, train.reconstruction_weight; docs/recover.md).
+# main_dyn_G_recovery.py). The energy is Eq. (6) summed over the visible values only, 1 / (2σ²) · Σ_visible
+# (`energy_scale="sum"`); the authors' code divided it by the number of visible values (`"authors"`, an option;
+# train.reconstruction_weight), under which Langevin hardly moves ξ and s_0. δ = 0.03 at Eq. (6)'s scale: measured
+# with --metropolis in docs/recover.md ("Energy scale").
 RECOVER_PAPER = with_image_size(dataclasses.replace(
-    TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, energy_scale="authors",
+    TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, energy_scale="sum",
     incomplete=IncompleteConfig(),
     num_iterations=7000, sample_every=500, checkpoint_every=100), 150)
 

@@ -2,12 +2,17 @@
 
 Texture, recover and inpaint runs (`TextureSampler`; all integer inputs are scalars):
   generate(num_frames: int32, num_samples: int32, seed: int64) -> uint8 [num_samples, num_frames, H, W, 3]
+      (AAAI'19 §4.1: s_0 ~ N(0, I) from `seed`, the variable `burn_in` (configs.SYNTHESIS_BURN_IN) frames dropped)
   generate_after_burn_in(num_frames, num_samples, seed, burn_in: int32) -> the same after `burn_in` dropped frames
-  start(num_samples: int32) -> {"state": float32 [num_samples, state_dim]}   (the inferred s_0, repeated)
+  generate_from_inferred_state(num_frames, num_samples, seed, burn_in) -> the same from the training clip's
+      inferred s_0 (the authors' start)
+  random_start(num_samples: int32, seed: int64) -> {"state": float32 [num_samples, state_dim]}   (s_0 ~ N(0, I))
+  start(num_samples: int32) -> {"state": ...}   (the inferred s_0, repeated)
   next_chunk(state: float32 [n, state_dim], seed: int64, chunk: int32)
       -> {"frames": uint8 [n, chunk_length, H, W, 3], "state": the chunk's last state}
-      (chunk k of the stream of `seed`: start, then next_chunk(k = 0, 1, ...) synthesises without end)
-  = `Trainer.synthesize(num_samples, num_frames, seed, burn_in)`.
+      (chunk k of the stream of `seed`: random_start (or start), then next_chunk(k = 0, 1, ...) synthesises
+      without end; drop the first `burn_in` frames after random_start)
+  = `Trainer.synthesize(num_samples, num_frames, seed, **train.synthesis_start(start, burn_in))`.
 
 Action runs (`ActionSampler`):
   generate(num_frames: int32, seed: int64, appearance: float32 [n, appearance_dim](, motion: float32 [n, motion_dim]))
@@ -34,6 +39,7 @@ import tensorflow as tf
 
 from common import sampling
 from dynamic_generator import restore
+from dynamic_generator.configs import SYNTHESIS_BURN_IN
 from dynamic_generator.animation import REFERENCE_FILE
 
 SCALAR = tf.TensorSpec([], tf.int32)
@@ -76,11 +82,13 @@ class _Sampler(tf.Module):
 
 
 class TextureSampler(_Sampler):
-    """Texture / recover / inpaint runs: the inferred s_0 (and clip vectors) of clip `clip_index`."""
+    """Texture / recover / inpaint runs: s_0 ~ N(0, I) and a burn-in (§4.1), or the inferred s_0 of clip
+    `clip_index`; the clip vectors of clip `clip_index`."""
 
     def __init__(self, trainer, clip_index=0):
         super().__init__(trainer, "dynamic_generator_sampler")
         model, state_dim = trainer.model, trainer.config.state_dim
+        self.burn_in = tf.Variable(SYNTHESIS_BURN_IN, trainable=False, name="burn_in")
         self.initial_state = tf.Variable(trainer.latents.initial_state[clip_index:clip_index + 1],
                                          trainable=False, name="initial_state")
         self.clip_vectors = {name: tf.Variable(value[clip_index:clip_index + 1], trainable=False, name=name)
@@ -101,29 +109,42 @@ class TextureSampler(_Sampler):
             tf.debugging.assert_positive(num_samples, message="num_samples must be positive")
             return {"state": tf.repeat(self.initial_state, num_samples, axis=0)}
 
+        def random_start(num_samples, seed):
+            tf.debugging.assert_positive(num_samples, message="num_samples must be positive")
+            return {"state": sampling.initial_state_noise(seed, tf.stack([num_samples, state_dim]))}
+
         def next_chunk(state, seed, index):
             frames, last_state = chunk(state, seed, index)
             return {"frames": sampling.to_uint8(frames), "state": last_state}
 
-        def generate_after_burn_in(num_frames, num_samples, seed, burn_in):
+        def unrolled(state, num_frames, seed, burn_in):
             tf.debugging.assert_positive(num_frames, message="num_frames must be positive")
             tf.debugging.assert_non_negative(burn_in, message="burn_in must not be negative")
-            frames = _unroll(chunk, start(num_samples)["state"], seed, num_frames, burn_in, self._length)
-            return sampling.to_uint8(frames)
+            return sampling.to_uint8(_unroll(chunk, state, seed, num_frames, burn_in, self._length))
+
+        def generate_after_burn_in(num_frames, num_samples, seed, burn_in):
+            return unrolled(random_start(num_samples, seed)["state"], num_frames, seed, burn_in)
+
+        def generate_from_inferred_state(num_frames, num_samples, seed, burn_in):
+            return unrolled(start(num_samples)["state"], num_frames, seed, burn_in)
 
         def generate(num_frames, num_samples, seed):
-            return generate_after_burn_in(num_frames, num_samples, seed, tf.constant(0))
+            return generate_after_burn_in(num_frames, num_samples, seed, self.burn_in)
 
         self.generate = tf.function(generate, input_signature=[SCALAR, SCALAR, SEED])
         self.generate_after_burn_in = tf.function(generate_after_burn_in,
                                                   input_signature=[SCALAR, SCALAR, SEED, SCALAR])
+        self.generate_from_inferred_state = tf.function(generate_from_inferred_state,
+                                                        input_signature=[SCALAR, SCALAR, SEED, SCALAR])
         self.start = tf.function(start, input_signature=[SCALAR])
+        self.random_start = tf.function(random_start, input_signature=[SCALAR, SEED])
         self.next_chunk = tf.function(next_chunk, input_signature=[tf.TensorSpec([None, state_dim], tf.float32),
                                                                    SEED, SCALAR])
 
     def signatures(self):
         return {"generate": self.generate, "generate_after_burn_in": self.generate_after_burn_in,
-                "start": self.start, "next_chunk": self.next_chunk}
+                "generate_from_inferred_state": self.generate_from_inferred_state, "start": self.start,
+                "random_start": self.random_start, "next_chunk": self.next_chunk}
 
 
 class ActionSampler(_Sampler):

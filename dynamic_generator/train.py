@@ -7,6 +7,7 @@ import tensorflow as tf
 from common import distribute, langevin, metrics, runs
 from data import writers
 from common.sampling import chunk_noise as sampling_noise, initial_state_noise
+from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS
 from dynamic_generator.models import DynamicGenerator
 
 
@@ -68,6 +69,24 @@ def reconstruction_weight(config, num_clips, num_visible=None):
         else:
             weight /= tf.maximum(tf.cast(num_visible, tf.float32), 1.0)
     return weight
+
+
+def synthesis_start(start="random", burn_in=None):
+    """Keyword arguments of `Trainer.synthesize(_chunks)` for a new clip of a texture, recover or inpaint run.
+
+    Args:
+      start: `random` (AAAI'19 §4.1: s_0 ~ N(0, I), then `burn_in` frames dropped) or `inferred` (the training
+        clip's inferred s_0, as the authors' test code started; its first frames are near-copies of the clip's).
+      burn_in: frames generated and dropped first; None = SYNTHESIS_BURN_IN from a random s_0, 0 from the
+        inferred one.
+    """
+    if start not in SYNTHESIS_STARTS:
+        raise ValueError(f"--synthesis_start must be one of {SYNTHESIS_STARTS}, got {start!r}")
+    if burn_in is None:
+        burn_in = SYNTHESIS_BURN_IN if start == "random" else 0
+    if burn_in < 0:
+        raise ValueError(f"--burn_in must not be negative, got {burn_in}")
+    return dict(random_initial_state=start == "random", burn_in=burn_in)
 
 
 class Trainer:
@@ -380,7 +399,7 @@ class Trainer:
         """TensorBoard images: observed over reconstructed frames of the first clip, and one new sample."""
         every = max(1, self.config.num_frames // 10)
         observed = self.observed[0].numpy()
-        sample = self.synthesize(1, self.config.num_frames, seed=0)[0]
+        sample = self.synthesize(1, self.config.num_frames, seed=0, **synthesis_start())[0]
         return {"samples/observed_reconstructed_synthesised":
                 writers.frame_strip([observed, self.reconstruct()[0], sample], every=every)}
 

@@ -270,7 +270,7 @@ CASES = [
     ("eval-zero-frames", EVAL + ["--num_frames", "0"], ["--num_frames must be positive", "got 0"]),
     ("sample-zero-frames", SAMPLE + ["--num_frames", "0"], ["--num_frames and --num_samples must be positive", "0"]),
     ("sample-negative-samples", SAMPLE + ["--num_samples", "-2"], ["must be positive", "-2"]),
-    ("sample-negative-burn-in", SAMPLE + ["--burn_in", "-1"], ["--burn_in not negative", "-1"]),
+    ("sample-negative-burn-in", SAMPLE + ["--burn_in", "-1"], ["--burn_in must not be negative", "-1"]),
     ("stream-zero-frames", SAMPLE + ["--stream", "--num_frames", "0"], ["must be positive", "got 0"]),
     ("action-sample-zero-frames", ["--mode", "sample", "--workdir", "{ACTION_RUN}", "--num_frames", "0"],
      ["--num_frames must be positive", "got 0"]),

@@ -15,6 +15,7 @@ from common import runs
 from data import video_io
 from dynamic_generator import animation, configs, restore
 from dynamic_generator.experiments import texture
+from dynamic_generator.train import synthesis_start
 from st_generator import restore as st_restore
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,13 +33,17 @@ for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
         tf.constant(frames), tf.constant(samples), tf.constant(seed, tf.int64)).numpy()
 out["burn_in"] = model.generate_after_burn_in(tf.constant(6), tf.constant(2), tf.constant(5, tf.int64),
                                               tf.constant(3)).numpy()
-state = model.start(tf.constant(2))["state"]
-chunks = []
-for k in range(3):
-    result = model.next_chunk(state, tf.constant(5, tf.int64), tf.constant(k))
-    chunks.append(result["frames"].numpy())
-    state = result["state"]
-out["chunks"] = np.concatenate(chunks, axis=1)
+out["inferred"] = model.generate_from_inferred_state(tf.constant(6), tf.constant(2), tf.constant(5, tf.int64),
+                                                     tf.constant(3)).numpy()
+for name, state in [("chunks", model.random_start(tf.constant(2), tf.constant(5, tf.int64))["state"]),
+                    ("inferred_chunks", model.start(tf.constant(2))["state"])]:
+    chunks = []
+    for k in range(3):
+        result = model.next_chunk(state, tf.constant(5, tf.int64), tf.constant(k))
+        chunks.append(result["frames"].numpy())
+        state = result["state"]
+    out[name] = np.concatenate(chunks, axis=1)
+out["default_burn_in"] = model.burn_in.numpy()
 serving = model.signatures["generate"](num_frames=tf.constant(4), num_samples=tf.constant(1),
                                        seed=tf.constant(3, tf.int64))
 out["signature"] = list(serving.values())[0].numpy()
@@ -80,15 +85,22 @@ def test_export_serves_in_a_fresh_process_and_equals_the_run_sampler(trained_run
     served = _serve_in_fresh_process(SERVE, tmp_path, export=export_dir)
 
     _, trainer = restore.restore_trainer(trained_run)
+    assert served["default_burn_in"] == configs.SYNTHESIS_BURN_IN
     for frames, samples, seed in [(9, 2, 5), (5, 1, 7)]:
-        expected = video_io.to_uint8(trainer.synthesize(samples, frames, seed=seed))
+        # §4.1: s_0 ~ N(0, I), the default burn-in dropped, as --mode sample does.
+        expected = video_io.to_uint8(trainer.synthesize(samples, frames, seed=seed, **synthesis_start()))
         got = served[f"generate_{frames}_{samples}_{seed}"]
         assert got.dtype == np.uint8 and got.shape == (samples, frames, 16, 16, 3)
         # Same seed semantics (stateless noise from (seed, chunk)) and the same ops: equal to the last bit.
         np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(served["burn_in"], video_io.to_uint8(trainer.synthesize(2, 6, seed=5, burn_in=3)))
-    # start + next_chunk is the same stream as generate, chunk by chunk.
-    assert np.array_equal(served["chunks"][:, :9], served["generate_9_2_5"])
+    random_after_3 = video_io.to_uint8(trainer.synthesize(2, 6, seed=5, **synthesis_start("random", 3)))
+    inferred_after_3 = video_io.to_uint8(trainer.synthesize(2, 6, seed=5, **synthesis_start("inferred", 3)))
+    np.testing.assert_array_equal(served["burn_in"], random_after_3)
+    np.testing.assert_array_equal(served["inferred"], inferred_after_3)
+    assert not np.array_equal(random_after_3, inferred_after_3)
+    # random_start (or start) + next_chunk is the same stream, chunk by chunk.
+    np.testing.assert_array_equal(served["chunks"][:, 3:9], served["burn_in"])
+    np.testing.assert_array_equal(served["inferred_chunks"][:, 3:9], served["inferred"])
     np.testing.assert_array_equal(served["signature"].shape, (1, 4, 16, 16, 3))
     # Different seeds give different clips.
     assert not np.array_equal(served["generate_9_2_5"][:, :5], served["generate_5_1_7"].repeat(2, axis=0))

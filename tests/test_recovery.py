@@ -66,6 +66,15 @@ def test_masked_energy_and_gradients_ignore_occluded_pixels(energy_scale):
     np.testing.assert_allclose(energy_a.numpy(), weight * residual.sum(), rtol=1e-5)
 
 
+def test_recovery_presets_use_eq6_over_visible_values():
+    """AAAI'19 §4.3: Eq. (6) with σ = 0.5 by default; the authors' division by the visible count is the option."""
+    for experiment in ("recover", "inpaint"):
+        for name, preset in configs.PRESETS[experiment].items():
+            assert preset.energy_scale == "sum", (experiment, name)
+            if name != "tiny":
+                assert preset.sigma == 0.5 and reconstruction_weight(preset, 1, num_visible=10 ** 6) == 2.0
+
+
 def test_masked_weight_conventions():
     paper = dataclasses.replace(TINY, sigma=0.5, energy_scale="authors")
     assert float(reconstruction_weight(paper, 1, num_visible=1000)) == pytest.approx(2.0 / 1000)
@@ -172,11 +181,11 @@ def test_recover_new_with_a_trained_frozen_model(tmp_path):
     assert any(not np.array_equal(initial, weight.numpy()) for initial, weight in zip(untrained, frozen.model.weights))
     assert not np.allclose(frozen.latents.noise.numpy(), trained.latents.noise.numpy())
     stored = runs.RunDirectory(workdir).read_config(configs.DynamicGeneratorConfig)
-    new_clip = with_settings(stored, dict(data="synthetic:water", mask_type="block", energy_scale="sum",
+    new_clip = with_settings(stored, dict(data="synthetic:water", mask_type="block", energy_scale="authors",
                                           langevin_step_size=0.01))
     path, result = recover.recover_new_clip(new_clip, workdir, num_iterations=2)
     assert path.startswith(workdir) and os.path.isfile(os.path.join(path, "metrics.json"))
-    assert result["inference_iterations"] == 2 and result["energy_scale"] == "sum"
+    assert result["inference_iterations"] == 2 and result["energy_scale"] == "authors"
     assert 0 < result["recovery_error"] < 255
     assert os.path.getsize(os.path.join(path, "samples", "occluded_recovered_original.gif")) > 0
     with pytest.raises(ValueError, match="needs a trained"):

@@ -12,7 +12,7 @@ from common import runs
 from data import sources
 from dynamic_generator import configs
 from dynamic_generator.experiments import texture
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import Trainer, synthesis_start
 
 TINY = configs.TEXTURE_TINY
 
@@ -126,6 +126,24 @@ def test_synthesis_any_length_streams_in_chunks_and_is_repeatable():
     assert np.abs(video - other).max() > 0.01 * np.abs(video).max()
     # Burn-in drops the first frames of the same stream.
     np.testing.assert_allclose(trainer.synthesize(2, 8, seed=5, burn_in=0)[:, 3:], video[:, :5], rtol=1e-5)
+
+
+def test_synthesis_starts_from_a_random_initial_state_after_burn_in_by_default():
+    """§4.1: s_0 ~ N(0, I) and a burn-in; the inferred s_0 (the authors' start) is the option."""
+    assert synthesis_start() == dict(random_initial_state=True, burn_in=configs.SYNTHESIS_BURN_IN)
+    assert synthesis_start("inferred") == dict(random_initial_state=False, burn_in=0)
+    assert synthesis_start("random", 0) == dict(random_initial_state=True, burn_in=0)
+    with pytest.raises(ValueError, match="--synthesis_start must be one of"):
+        synthesis_start("first_frame")
+    with pytest.raises(ValueError, match="--burn_in must not be negative"):
+        synthesis_start("inferred", -2)
+    trainer = Trainer(TINY, _observed())
+    inferred = trainer.synthesize(2, 4, seed=5, **synthesis_start("inferred"))
+    random = trainer.synthesize(2, 4, seed=5, **synthesis_start("random", 0))
+    # Every sample of the inferred start begins at the clip's s_0; random starts differ between samples and seeds.
+    np.testing.assert_allclose(inferred[0, 0], inferred[1, 0], atol=0.05)
+    assert np.abs(random[0, 0] - inferred[0, 0]).max() > 1e-3
+    assert np.abs(random - trainer.synthesize(2, 4, seed=6, **synthesis_start("random", 0))).max() > 1e-3
 
 
 def test_existing_run_of_other_configuration_is_refused(tmp_path):

@@ -12,7 +12,7 @@ from common.loop import run_training
 from data import sources, writers
 from dynamic_generator import configs, export
 from dynamic_generator.restore import restore_trainer
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import Trainer, synthesis_start
 
 def default_workdir(config, root=runs.DEFAULT_ROOT):
     """`checkpoints/<experiment>/<data name>_<preset>`."""
@@ -56,7 +56,8 @@ def train_texture(config, workdir=None):
         run.prepare(clip_config)
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
         reconstruction = trainer.reconstruct()[0]
-        samples = trainer.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed)
+        samples = trainer.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed,
+                                     **synthesis_start())
         paths = write_synthesis(run, "observed_vs_synthesised", clip.frames, samples, reconstruction)
         metrics = dict(run.read_metrics(), clip=clip.name, data=clip.source,
                        recon_mse=float(np.mean(np.square(reconstruction - clip.frames))), **loop_metrics)
@@ -69,29 +70,33 @@ def train_texture(config, workdir=None):
         results.append((run.path, metrics))
     return results
 
-def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=0, stream=False):
+def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=None, stream=False, start="random"):
     """Synthesises `num_samples` clips of `num_frames` frames from a trained run, by unrolling F_α.
 
-    With `stream`, the clips (side by side) go into one MP4 chunk by chunk as they are synthesised: the state is
-    carried from chunk to chunk and no more than one chunk of frames is held, so memory does not grow with
-    `num_frames` (docs/texture.md, "Endless synthesis"). Otherwise GIF, MP4 and strip are written from the whole clips.
+    `start` and `burn_in` as `train.synthesis_start` (default §4.1: s_0 ~ N(0, I), the first
+    configs.SYNTHESIS_BURN_IN frames dropped). With `stream`, the clips (side by side) go into one MP4 chunk by
+    chunk as they are synthesised: the state is carried from chunk to chunk and no more than one chunk of frames is
+    held, so memory does not grow with `num_frames` (docs/texture.md, "Endless synthesis"). Otherwise GIF, MP4 and
+    strip are written from the whole clips.
 
     Returns:
       list of written file paths.
     """
-    if num_frames <= 0 or num_samples <= 0 or burn_in < 0:
-        raise ValueError(f"--num_frames and --num_samples must be positive and --burn_in not negative, got "
-                         f"{num_frames}, {num_samples}, {burn_in}")
+    if num_frames <= 0 or num_samples <= 0:
+        raise ValueError(f"--num_frames and --num_samples must be positive, got {num_frames}, {num_samples}")
+    how = synthesis_start(start, burn_in)
     run, trainer = restore_trainer(workdir)
     if stream:
-        return [stream_samples(run, trainer, num_frames, num_samples, seed, burn_in)]
-    samples = trainer.synthesize(num_samples, num_frames, seed=seed, burn_in=burn_in)
+        return [stream_samples(run, trainer, num_frames, num_samples, seed, how)]
+    samples = trainer.synthesize(num_samples, num_frames, seed=seed, **how)
     paths = write_synthesis(run, f"sample_{num_frames}f_seed{seed}", None, samples)
-    print(f"wrote {', '.join(paths)}")
+    print(f"wrote {', '.join(paths)} ({start} s_0, {how['burn_in']} burn-in frames dropped)")
     return paths
 
-def stream_samples(run, trainer, num_frames, num_samples, seed=0, burn_in=0):
+def stream_samples(run, trainer, num_frames, num_samples, seed=0, how=None):
     """Writes `samples/stream_<N>f_seed<S>.mp4` chunk by chunk from `Trainer.synthesize_chunks`; returns its path.
+
+    `how`: the start and burn-in (`train.synthesis_start`; default §4.1's).
 
     The file is written under a temporary name and renamed when complete, so an interrupted stream leaves no
     truncated MP4 under the final name.
@@ -102,7 +107,8 @@ def stream_samples(run, trainer, num_frames, num_samples, seed=0, burn_in=0):
     bar = runs.progress_bar(0, num_frames, "synthesising")
     try:
         with writers.Mp4Writer(temporary, size, num_samples * (size + gap) - gap) as writer:
-            for chunk in trainer.synthesize_chunks(num_samples, num_frames, seed=seed, burn_in=burn_in):
+            for chunk in trainer.synthesize_chunks(num_samples, num_frames, seed=seed,
+                                                   **(how or synthesis_start())):
                 writer.write(writers.side_by_side(list(chunk), gap=gap))
                 bar.update(chunk.shape[1])
         os.replace(temporary, path)
@@ -161,7 +167,9 @@ def is_lds_run(workdir):
     return os.path.isfile(os.path.join(runs.RunDirectory(workdir).checkpoint_dir, LDS_FILE))
 
 def sample_lds(workdir, num_frames, num_samples, seed=0, burn_in=0):
-    """`--mode sample` for an LDS run: new clips of any length from `ckpt/lds.npz`."""
+    """`--mode sample` for an LDS run: new clips of any length from `ckpt/lds.npz` (the LDS starts from its
+    training clip's first state, as Doretto et al. synthesise; `burn_in` None = 0)."""
+    burn_in = burn_in or 0
     if num_frames <= 0 or num_samples <= 0 or burn_in < 0:
         raise ValueError(f"--num_frames and --num_samples must be positive and --burn_in not negative, got "
                          f"{num_frames}, {num_samples}, {burn_in}")
@@ -194,10 +202,11 @@ def sample_mode(config, workdir, options):
             raise ValueError(f"--stream is for dynamic generator runs; {workdir} holds an LDS run: drop --stream")
         return sample_lds(workdir, num_frames, options["num_samples"], options["sample_seed"], options["burn_in"])
     return sample_texture(workdir, num_frames, options["num_samples"], options["sample_seed"], options["burn_in"],
-                          stream=options["stream"])
+                          stream=options["stream"], start=options["synthesis_start"])
 
 
-SAMPLE = registry.Mode(sample_mode, options=("num_frames", "num_samples", "burn_in", "sample_seed", "stream"))
+SAMPLE = registry.Mode(sample_mode, options=("num_frames", "num_samples", "burn_in", "synthesis_start", "sample_seed",
+                                             "stream"))
 
 registry.register(registry.Experiment(
     name="texture", paper="AAAI'19 §4.1", config_class=configs.DynamicGeneratorConfig,

@@ -12,6 +12,7 @@ from data import sources, video_io
 from dynamic_generator import configs, fooling_rate
 from dynamic_generator.experiments.texture import LDS_FILE, lds_config_from, train_lds, train_texture
 from dynamic_generator.restore import restore_trainer
+from dynamic_generator.train import synthesis_start
 
 # Synthesised clips per model, each twice the observed length (as in §4.1), and their noise seed.
 EVAL_NUM_SAMPLES = 3
@@ -46,8 +47,11 @@ def later_segments(clip, config, num_segments, segment_length):
     rest = frames[config.num_frames:needed]
     return [rest[start:start + segment_length] for start in range(0, len(rest) - segment_length + 1, segment_length)]
 
-def _train_for_eval(method, config, lds_config, run_path):
-    """Trains (or resumes) one method on one clip; returns (metrics, synthesised clips for the evaluation)."""
+def _train_for_eval(method, config, lds_config, run_path, how):
+    """Trains (or resumes) one method on one clip; returns (metrics, synthesised clips for the evaluation).
+
+    `how`: the dynamic generator's start and burn-in (`train.synthesis_start`); the LDS starts from its training
+    clip's first state, as Doretto et al. synthesise."""
     run = runs.RunDirectory(run_path)
     num_frames = 2 * config.num_frames
     if method == "lds":
@@ -63,7 +67,7 @@ def _train_for_eval(method, config, lds_config, run_path):
         metrics["train_seconds"] = before.get("train_seconds", 0.0) + seconds
         run.write_metrics(metrics)
     _, trainer = restore_trainer(run_path)
-    return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
+    return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED, **how)
 
 def _evaluate(observed, fakes, fooling_config):
     result = fooling_rate.fooling_rate(observed, fakes, fooling_config)
@@ -92,7 +96,7 @@ def format_quality_table(rows):
     return "\n".join(lines)
 
 def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.LdsConfig(),
-                 fooling_config=fooling_rate.DEFAULT_CONFIG):
+                 fooling_config=fooling_rate.DEFAULT_CONFIG, start="random", burn_in=None):
     """§4.1 / Figure 2 without people: ours and the LDS on every clip, same frames, ranked by the fooling rate.
 
     For each clip of `config.data` and `more_data`: trains the dynamic generator (`config`'s budget, resumed if
@@ -100,10 +104,13 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     and measures them against the observed clip (fooling rate and statistics distances, dynamic_generator/fooling_rate.py).
     A `real` row does the same for the real segments that follow the observed clip in its source: the value a
     perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`.
+    `start`, `burn_in`: where the dynamic generator's clips start (`train.synthesis_start`; default §4.1's random
+    s_0 and burn-in).
 
     Returns:
       list of table rows (dicts).
     """
+    how = synthesis_start(start, burn_in)
     specs = list(dict.fromkeys([config.data, *more_data]))
     workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "texture_eval", config.preset)
     # Every clip is read before the run directory is made, so bad input leaves nothing behind.
@@ -118,7 +125,7 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
             candidates = []
             for method in ("dg", "lds"):
                 metrics, fakes = _train_for_eval(method, dataclasses.replace(clip_config, method=method),
-                                                 lds_config, os.path.join(workdir, name, method))
+                                                 lds_config, os.path.join(workdir, name, method), how)
                 candidates.append((method, fakes, metrics))
             segments = later_segments(clip, config, EVAL_NUM_SAMPLES, 2 * config.num_frames)
             if segments:
@@ -138,21 +145,25 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     runs.write_json_atomic(os.path.join(workdir, "table.json"), {
         "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
         "num_iterations": config.num_iterations, "eval_num_samples": EVAL_NUM_SAMPLES,
+        "synthesis_start": start, "burn_in": how["burn_in"],
         "eval_num_frames": 2 * config.num_frames, "eval_seed": EVAL_SEED,
         "fooling_rate_config": dataclasses.asdict(fooling_config), "lds_config": dataclasses.asdict(lds_config),
         "rows": rows, "markdown": table})
     print(f"\nSynthesis quality ({config.preset} preset: {config.num_frames} observed frames of "
           f"{config.image_size}x{config.image_size}, dg {config.num_iterations} iterations; {EVAL_NUM_SAMPLES} "
-          f"synthesised clips of {2 * config.num_frames} frames per method; fooling rate mean ± std over seeds "
+          f"synthesised clips of {2 * config.num_frames} frames per method, dg from {start} s_0 after "
+          f"{how['burn_in']} burn-in frames; fooling rate mean ± std over seeds "
           f"{list(fooling_config.seeds)}, 0.5 = indistinguishable)\n\n{table}\n\nwrote {workdir}/table.json")
     return rows
 
 
 def _train_mode(config, workdir, options):
-    return texture_eval(config, workdir, options["more_data"], lds_config_from(options))
+    return texture_eval(config, workdir, options["more_data"], lds_config_from(options),
+                        start=options["synthesis_start"], burn_in=options["burn_in"])
 
 
 registry.register(registry.Experiment(
     name="texture_eval", paper="AAAI'19 §4.1, Figure 2", config_class=configs.DynamicGeneratorConfig,
     presets=configs.PRESETS["texture"], resolve=configs.resolve, docs="docs/texture.md",
-    modes={"train": registry.Mode(_train_mode, trains=True, options=("lds_state_dim", "lds_noise_dim"))}))
+    modes={"train": registry.Mode(_train_mode, trains=True, options=("lds_state_dim", "lds_noise_dim",
+                                                                      "synthesis_start", "burn_in"))}))
