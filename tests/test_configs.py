@@ -20,7 +20,9 @@ _ST_BEFORE = dict(baseline_updates=0)
 _ST_QUICK_BEFORE = dict(_ST_BEFORE, num_iterations=20, learning_rate=0.001, recovery_langevin_steps=100, log_every=5,
                         sample_every=10, checkpoint_every=10)
 LEGACY_RUNS = {"texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
-               "recover_paper": (dg.DynamicGeneratorConfig, dg.RECOVER_PAPER),
+               # Stored when the recovery presets used the authors' energy weight (before 2026-12-06).
+               "recover_paper": (dg.DynamicGeneratorConfig, dataclasses.replace(dg.RECOVER_PAPER,
+                                                                                 energy_scale="authors")),
                "inpaint_tiny": (dg.DynamicGeneratorConfig, dg.INPAINT_TINY),
                "action_quick": (dg.DynamicGeneratorConfig, dg.ACTION_QUICK),
                "animate_tiny": (dg.DynamicGeneratorConfig, dg.ANIMATE_TINY),
