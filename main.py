@@ -17,6 +17,7 @@ from absl import app, flags, logging  # noqa: E402
 import dynamic_generator.experiments  # noqa: E402,F401  (registers the AAAI'19 experiments)
 import st_generator.experiments  # noqa: E402,F401  (registers the WACV'19 experiments)
 from common import configs, distribute, registry, runs  # noqa: E402
+from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("experiment", "texture", "Paper experiment, e.g. texture, recover, st_recover (README.md lists them).")
@@ -29,10 +30,10 @@ flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same se
 # Options: values a mode reads that are not config settings (each mode declares which, common/registry.Mode).
 flags.DEFINE_integer("num_samples", 3, "--mode sample / animate: how many clips to synthesise.")
 flags.DEFINE_integer("burn_in", None, "--mode sample, --experiment texture_eval: frames generated and dropped before "
-                     "the ones kept (§4.1); default 60 after a random s_0, 0 after the inferred one.")
-flags.DEFINE_enum("synthesis_start", "random", ["random", "inferred"], "--mode sample, --experiment texture_eval: "
-                  "s_0 of a new clip, `random` from N(0, I) (§4.1) or `inferred`, the training clip's (the "
-                  "authors' test code).")
+                     f"the ones kept (§4.1); default {SYNTHESIS_BURN_IN} after a random s_0, 0 after the inferred one.")
+flags.DEFINE_enum("synthesis_start", SYNTHESIS_STARTS[0], list(SYNTHESIS_STARTS), "--mode sample, --experiment "
+                  "texture_eval: s_0 of a new clip, `random` from N(0, I) (§4.1) or `inferred`, the training clip's "
+                  "(the authors' test code).")
 flags.DEFINE_integer("sample_seed", 0, "--mode sample / animate / interpolate: seed of the sampling noise.")
 flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new / infer (and held-out clips of --experiment "
                      "action): Langevin sweeps over the new clips, weights frozen.")
@@ -58,9 +59,9 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
                      "residual's singular values.")
 flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
                    "answer before giving up (docs/distribute.md).")
-OPTION_FLAGS = ("num_samples", "burn_in", "synthesis_start", "sample_seed", "inference_iterations", "table_methods", "methods", "stages",
-                "baseline_iterations", "clips",
-                "steps", "image", "stream", "export_dir", "lds_state_dim", "lds_noise_dim")
+OPTION_FLAGS = ("num_samples", "burn_in", "synthesis_start", "sample_seed", "inference_iterations", "table_methods",
+                "methods", "stages", "baseline_iterations", "clips", "steps", "image", "stream", "export_dir",
+                "lds_state_dim", "lds_noise_dim")
 
 
 def _define_setting_flags():

@@ -39,8 +39,8 @@ import tensorflow as tf
 
 from common import sampling
 from dynamic_generator import restore
-from dynamic_generator.configs import SYNTHESIS_BURN_IN
 from dynamic_generator.animation import REFERENCE_FILE
+from dynamic_generator.configs import SYNTHESIS_BURN_IN
 
 SCALAR = tf.TensorSpec([], tf.int32)
 SEED = tf.TensorSpec([], tf.int64)

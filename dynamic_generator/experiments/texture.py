@@ -93,10 +93,10 @@ def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=None, strea
     print(f"wrote {', '.join(paths)} ({start} s_0, {how['burn_in']} burn-in frames dropped)")
     return paths
 
-def stream_samples(run, trainer, num_frames, num_samples, seed=0, how=None):
+def stream_samples(run, trainer, num_frames, num_samples, seed, how):
     """Writes `samples/stream_<N>f_seed<S>.mp4` chunk by chunk from `Trainer.synthesize_chunks`; returns its path.
 
-    `how`: the start and burn-in (`train.synthesis_start`; default §4.1's).
+    `how`: the start and burn-in, keyword arguments from `train.synthesis_start`.
 
     The file is written under a temporary name and renamed when complete, so an interrupted stream leaves no
     truncated MP4 under the final name.
@@ -107,8 +107,7 @@ def stream_samples(run, trainer, num_frames, num_samples, seed=0, how=None):
     bar = runs.progress_bar(0, num_frames, "synthesising")
     try:
         with writers.Mp4Writer(temporary, size, num_samples * (size + gap) - gap) as writer:
-            for chunk in trainer.synthesize_chunks(num_samples, num_frames, seed=seed,
-                                                   **(how or synthesis_start())):
+            for chunk in trainer.synthesize_chunks(num_samples, num_frames, seed=seed, **how):
                 writer.write(writers.side_by_side(list(chunk), gap=gap))
                 bar.update(chunk.shape[1])
         os.replace(temporary, path)
