@@ -39,6 +39,8 @@ flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new / infer (a
                      "action): Langevin sweeps over the new clips, weights frozen.")
 flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
+flags.DEFINE_list("table_cases", None, "--experiment recover --mode table: keep only these rows, named <clip>_<mask> "
+                  "(e.g. fountain_region; default all).")
 flags.DEFINE_list("methods", None, "--experiment st_recover --mode table: the methods (columns) of Tables 2-3, "
                   "from abp, li_abp, vae, ws, gan (default all).")
 flags.DEFINE_list("stages", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
@@ -60,8 +62,8 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
 flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
                    "answer before giving up (docs/distribute.md).")
 OPTION_FLAGS = ("num_samples", "burn_in", "synthesis_start", "sample_seed", "inference_iterations", "table_methods",
-                "methods", "stages", "baseline_iterations", "clips", "steps", "image", "stream", "export_dir",
-                "lds_state_dim", "lds_noise_dim")
+                "table_cases", "methods", "stages", "baseline_iterations", "clips", "steps", "image", "stream",
+                "export_dir", "lds_state_dim", "lds_noise_dim")
 
 
 def _define_setting_flags():

@@ -220,6 +220,19 @@ def test_table_with_masks_in_the_authors_format(tmp_path):
     before = os.path.getmtime(metrics_file)
     again = recover.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
     assert os.path.getmtime(metrics_file) == before and again == rows
+    # One row with the dynamic generator trained further: the baselines' runs are read back (their result does
+    # not depend on the learning settings), the dg run resumes to the new count.
+    baseline_file = workdir / "noise_region" / "linear" / "metrics.json"
+    before_baseline = os.path.getmtime(baseline_file)
+    longer = dataclasses.replace(config, num_iterations=2)
+    [row] = recover.recovery_table(longer, str(workdir), ("dg", "linear"), str(dataset), ("fire",),
+                                   cases=["noise_region"])
+    assert (row["clip"], row["mask"]) == ("noise", "region")
+    assert os.path.getmtime(baseline_file) == before_baseline
+    assert json.load(open(metrics_file))["iterations"] == 2
+    assert row["errors"]["linear"] == rows[0]["errors"]["linear"]
+    with pytest.raises(ValueError, match="noise_region"):
+        recover.recovery_table(longer, str(workdir), ("linear",), str(dataset), ("fire",), cases=["fountain_region"])
 
 
 def _main(*args):

@@ -82,6 +82,15 @@ def test_end_to_end_run_leaves_checkpoint_events_metrics_and_gif(tmp_path):
     assert 0.0 < stored["recon_mse"] < 4.0 and stored["seconds_per_iteration"] > 0
     assert json.load(open(run.config_path))["preset"] == "tiny"
     assert [row["iteration"] for row in run.read_history()] == [1, 2, 3]
+    # The reported MSE is after REFRESH_SWEEPS sweeps with the final weights, from the checkpointed latents.
+    clip = sources.load_clips(TINY.data, TINY.num_frames, TINY.image_size, TINY.seed)[0]
+    restored = Trainer(TINY, clip.frames[None])
+    runs.Checkpointer(run.checkpoint_dir, **restored.trackables()).restore_or_initialize()
+    assert stored["recon_mse_last_iteration"] == pytest.approx(restored.reconstruction_mse(), rel=1e-5)
+    for _ in range(configs.REFRESH_SWEEPS):
+        restored.infer_iteration()
+    assert stored["recon_mse"] == pytest.approx(restored.reconstruction_mse(), rel=1e-5)
+    assert stored["recon_mse"] != stored["recon_mse_last_iteration"]
     # Scalars reached TensorBoard under train/.
     tags = set()
     for event_file in os.listdir(run.tensorboard_dir):

@@ -210,13 +210,30 @@ def format_table(rows, methods):
         lines.append(f"{row['clip']:<18}{row['mask']:<16}{cells}")
     return "\n".join(lines)
 
+# What a baseline's result depends on: its finished run is read back by a table with other learning settings
+# (e.g. `--iterations 2000 --mixed_precision` for the dynamic generator's cell).
+_BASELINE_SETTINGS = ("experiment", "data", "seed", "image_size", "num_frames", "incomplete", "method")
+
+
+def _finished(run, case):
+    """The metrics of the finished run in `run` if it is the run `case` asks for, else None."""
+    stored = run.read_metrics() if run.exists() else {}
+    if "recovery_error" not in stored:
+        return None
+    config = run.read_config(configs.DynamicGeneratorConfig)
+    if case.method == "dg":
+        return stored if config == case else None
+    return stored if all(getattr(config, name) == getattr(case, name) for name in _BASELINE_SETTINGS) else None
+
+
 def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_RECOVERY_DATASET,
-                   textures=("fire", "water")):
+                   textures=("fire", "water"), cases=None):
     """Table 2 for the shared recovery clips with the authors' masks and for the built-in synthetic clips.
 
     Every (clip, mask, method) is one run directory under `workdir`, so a stopped table resumes: finished
     baselines are read back, the dynamic generator resumes from its checkpoint. Baselines run first.
-    Writes `table.json` and prints the table.
+    `cases` (names `<clip>_<mask>`, e.g. `fountain_region`) keeps only those rows. Writes `table.json` and
+    prints the table.
 
     Returns:
       list of rows {clip, mask, data, mask_file, errors: {column: recovery error}}.
@@ -225,9 +242,14 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {TABLE_METHODS}")
     workdir = workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment, f"table_{config.preset}")
-    cases = table_cases(dataset, textures)
+    every_case = table_cases(dataset, textures)
     if not os.path.isdir(dataset):
         print(f"note: {dataset} not found; the table has the synthetic clips only")
+    names = [f"{name}_{label}" for name, _, _, label in every_case]
+    unknown = sorted(set(cases or ()) - set(names))
+    if unknown:
+        raise ValueError(f"--table_cases: no row {unknown} in this table; choose from {names}")
+    cases = [case for case, case_name in zip(every_case, names) if not cases or case_name in cases]
     results = {}
     order = sorted(methods, key=lambda method: method == "dg")  # The slow one last.
     for method in order:
@@ -235,10 +257,8 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
             case = dataclasses.replace(config, data=data, method=method,
                                        incomplete=configs.IncompleteConfig(mask, label)).validate()
             run = runs.RunDirectory(os.path.join(workdir, f"{name}_{label}", method))
-            stored = run.read_metrics()
-            done = (run.exists() and "recovery_error" in stored
-                    and run.read_config(configs.DynamicGeneratorConfig) == case)
-            if not done:
+            stored = _finished(run, case)
+            if stored is None:
                 stored = run_recovery(case, run.path)[1]
             results[(name, label, method)] = stored
             print(f"{name} {label} {method}: {stored['recovery_error']:.2f}", flush=True)
@@ -275,7 +295,7 @@ def _recover_new_mode(config, workdir, options):
 
 
 def _table_mode(config, workdir, options):
-    return recovery_table(config, workdir, tuple(options["table_methods"]))
+    return recovery_table(config, workdir, tuple(options["table_methods"]), cases=options["table_cases"])
 
 
 # On a trained run, --mode recover_new takes a new clip and may change these settings for its inference.
@@ -288,4 +308,5 @@ for _name, _paper, _table in (("recover", "AAAI'19 §4.3, Table 2", True), ("inp
         name=_name, paper=_paper, config_class=configs.DynamicGeneratorConfig, presets=configs.PRESETS[_name],
         family="texture", resolve=configs.resolve, docs="docs/recover.md", export=export.export_texture,
         modes={"train": registry.Mode(_train_mode, trains=True), "recover_new": RECOVER_NEW, "sample": SAMPLE,
-               **({"table": registry.Mode(_table_mode, trains=True, options=("table_methods",))} if _table else {})}))
+               **({"table": registry.Mode(_table_mode, trains=True, options=("table_methods", "table_cases"))}
+                  if _table else {})}))

@@ -55,18 +55,24 @@ def train_texture(config, workdir=None):
         trainer = Trainer(clip_config, clip.frames[None])  # Refuses bad settings before the run directory exists.
         run.prepare(clip_config)
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
+        last_iteration_mse = float(np.mean(np.square(trainer.reconstruct()[0] - clip.frames)))
+        for _ in range(configs.REFRESH_SWEEPS):  # Latents refreshed for the final weights (not checkpointed).
+            trainer.infer_iteration()
         reconstruction = trainer.reconstruct()[0]
         samples = trainer.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed,
                                      **synthesis_start())
         paths = write_synthesis(run, "observed_vs_synthesised", clip.frames, samples, reconstruction)
         metrics = dict(run.read_metrics(), clip=clip.name, data=clip.source,
-                       recon_mse=float(np.mean(np.square(reconstruction - clip.frames))), **loop_metrics)
+                       recon_mse=float(np.mean(np.square(reconstruction - clip.frames))),
+                       recon_mse_last_iteration=last_iteration_mse, refresh_sweeps=configs.REFRESH_SWEEPS,
+                       **loop_metrics)
         history = run.read_history()
         if history:
             metrics["final_train_loss"] = history[-1]["loss"]
         run.write_metrics(metrics)
         print(f"{clip.name}: reconstruction MSE {metrics['recon_mse']:.4f} after {metrics['iterations']} iterations "
-              f"({metrics['seconds_per_iteration']:.2f} s/iteration); wrote {', '.join(paths)}")
+              f"and {configs.REFRESH_SWEEPS} Langevin sweeps with the final weights ({last_iteration_mse:.4f} "
+              f"before them; {metrics['seconds_per_iteration']:.2f} s/iteration); wrote {', '.join(paths)}")
         results.append((run.path, metrics))
     return results
 
