@@ -5,12 +5,15 @@
 Reads each run's `history.jsonl` (the `recon_mse` logged every `--log_every` iterations; a GAN logs none) and draws
 one line per run (data/writers.curve_plot). Also prints, per run, the value at the last logged iteration and its
 relative change over the last fifth of the iterations, the number that says whether a curve has flattened.
+A label `PANEL/LABEL` puts the run in plot PANEL (e.g. `fire/ABP=RUN fire/VAE=RUN boiling_water/ABP=RUN ...`):
+the panels are tiled two to a row in one PNG.
 """
 
 import json
 import os
 import sys
 
+import numpy as np
 from absl import app, flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,8 +51,17 @@ def main(argv):
         earlier = next((value for iteration, value in zip(iterations, values)
                         if iteration >= 0.8 * iterations[-1]), last)
         print(f"| {label} | {iterations[-1]} | {last:.5f} | {(last - earlier) / earlier:+.1%} |")
-    writers.write_png(FLAGS.out, writers.curve_plot({k: v for k, v in series.items() if v[1]}, FLAGS.title,
-                                                    "iteration", FLAGS.key))
+    panels = {}
+    for label, curve in series.items():
+        panel, _, name = label.rpartition("/")
+        if curve[1]:
+            panels.setdefault(panel, {})[name] = curve
+    images = [writers.curve_plot(curves, f"{panel}: {FLAGS.title}" if panel else FLAGS.title, "iteration", FLAGS.key)
+              for panel, curves in panels.items()]
+    if len(images) % 2 and len(images) > 1:
+        images.append(np.full_like(images[0], 255))
+    rows = [np.concatenate(images[i:i + 2], axis=1) for i in range(0, len(images), 2)]
+    writers.write_png(FLAGS.out, np.concatenate(rows, axis=0))
     print(f"wrote {FLAGS.out}")
 
 
