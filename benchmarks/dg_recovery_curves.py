@@ -13,7 +13,6 @@ where the visible MSE has flattened, the rule the recovery presets' iteration co
 The occluded ground truth is the test, not a tuning signal: it is printed, never used to choose.
 """
 
-import json
 import os
 import sys
 
@@ -21,6 +20,7 @@ import numpy as np
 from absl import app, flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import curves  # noqa: E402
 from data import writers  # noqa: E402
 
 flags.DEFINE_string("out", None, "PNG to write.", required=True)
@@ -31,23 +31,19 @@ flags.DEFINE_float("flat", 0.05, "Relative fall of the windowed visible MSE belo
 FLAGS = flags.FLAGS
 
 
-def read_history(run):
-    path = os.path.join(run, "history.jsonl")
-    if not os.path.isfile(path):
-        raise SystemExit(f"error: {path} is missing; give the run directory of an --experiment recover run")
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def windowed(iterations, values, every):
+    """{end iteration: median of the logged values in (end − every, end]} for end = every, 2·every, ..."""
+    windows = {}
+    for iteration, value in zip(iterations, values):
+        windows.setdefault(-(-iteration // every) * every, []).append(value)
+    last = max(iterations, default=0)  # A window the run has not reached the end of is left out.
+    return {end: float(np.median(window)) for end, window in sorted(windows.items()) if end <= last}
 
 
-def windowed(rows, key, every):
-    """{end iteration: median of `key` over the logged rows in (end − every, end]} for end = every, 2·every, ..."""
-    points = [(row["iteration"], row[key]) for row in rows if isinstance(row.get(key), float)]
-    if not points:
-        return {}
-    last = max(iteration for iteration, _ in points)
-    return {end: float(np.median([value for iteration, value in points if end - every < iteration <= end]))
-            for end in range(every, last + 1, every)
-            if any(end - every < iteration <= end for iteration, _ in points)}
+def value_at(iterations, values, end):
+    """The last value logged at or before iteration `end` (NaN if none)."""
+    earlier = [value for iteration, value in zip(iterations, values) if iteration <= end]
+    return earlier[-1] if earlier else float("nan")
 
 
 def flat_from(medians, threshold):
@@ -61,25 +57,12 @@ def flat_from(medians, threshold):
 
 
 def main(argv):
-    runs = {}
-    for argument in argv[1:]:
-        label, _, run = argument.partition("=")
-        if not run:
-            raise SystemExit(f"error: {argument!r} is not LABEL=RUN_DIR")
-        runs[label] = read_history(run)
-    if not runs:
-        raise SystemExit("error: give at least one LABEL=RUN_DIR")
     mse_series, error_series = {}, {}
-    for label, rows in runs.items():
-        mse = [(row["iteration"], row["recon_mse"]) for row in rows if isinstance(row.get("recon_mse"), float)]
-        error = [(row["iteration"], row["recovery_error"]) for row in rows
-                 if isinstance(row.get("recovery_error"), float)]
-        mse_series[label] = tuple(zip(*mse))
-        error_series[label] = tuple(zip(*error))
-        medians = windowed(rows, "recon_mse", FLAGS.every)
-        errors = {end: value for end, value in
-                  ((end, next((row["recovery_error"] for row in reversed(rows) if row["iteration"] <= end
-                               and isinstance(row.get("recovery_error"), float)), float("nan"))) for end in medians)}
+    for label, rows in curves.labelled_histories(argv[1:]).items():
+        mse_series[label] = curves.logged(rows, "recon_mse")
+        error_series[label] = curves.logged(rows, "recovery_error")
+        medians = windowed(*mse_series[label], FLAGS.every)
+        errors = {end: value_at(*error_series[label], end) for end in medians}
         print(f"\n{label}: visible MSE (median over each {FLAGS.every}-iteration window) and recovery error at "
               f"the window's end")
         print("| iteration | visible MSE | change | recovery error |\n| --- | --- | --- | --- |")
@@ -91,13 +74,13 @@ def main(argv):
         flat = flat_from(medians, FLAGS.flat)
         print(f"visible MSE falls by less than {FLAGS.flat:.0%} per {FLAGS.every} iterations from iteration "
               f"{flat if flat is not None else '– (not within these iterations)'}")
-    span = [iteration for values in error_series.values() if values for iteration in values[0]]
+    span = [iteration for iterations, _ in error_series.values() for iteration in iterations]
     for entry in FLAGS.baseline:
         label, _, value = entry.partition("=")
         error_series[label] = ((min(span), max(span)), (float(value), float(value)))
-    panels = [writers.curve_plot({k: v for k, v in mse_series.items() if v}, f"{FLAGS.title}: visible MSE",
+    panels = [writers.curve_plot({k: v for k, v in mse_series.items() if v[0]}, f"{FLAGS.title}: visible MSE",
                                  "iteration", "MSE over visible values, [-1, 1]"),
-              writers.curve_plot({k: v for k, v in error_series.items() if v}, f"{FLAGS.title}: recovery error",
+              writers.curve_plot({k: v for k, v in error_series.items() if v[0]}, f"{FLAGS.title}: recovery error",
                                  "iteration", "error on occluded values, [0, 255]")]
     writers.write_png(FLAGS.out, np.concatenate(panels, axis=1))
     print(f"wrote {FLAGS.out}")

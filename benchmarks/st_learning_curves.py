@@ -9,7 +9,6 @@ A label `PANEL/LABEL` puts the run in plot PANEL (e.g. `fire/ABP=RUN fire/VAE=RU
 the panels are tiled two to a row in one PNG.
 """
 
-import json
 import os
 import sys
 
@@ -17,6 +16,7 @@ import numpy as np
 from absl import app, flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import curves  # noqa: E402
 from data import writers  # noqa: E402
 
 flags.DEFINE_string("out", None, "PNG to write.", required=True)
@@ -25,23 +25,8 @@ flags.DEFINE_string("key", "recon_mse", "The history column to plot.")
 FLAGS = flags.FLAGS
 
 
-def read_curve(run, key):
-    path = os.path.join(run, "history.jsonl")
-    if not os.path.isfile(path):
-        raise SystemExit(f"error: {path} is missing; give run directories of trained runs")
-    with open(path) as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    rows = [row for row in rows if isinstance(row.get(key), float)]
-    return [row["iteration"] for row in rows], [row[key] for row in rows]
-
-
 def main(argv):
-    series = {}
-    for argument in argv[1:]:
-        label, _, run = argument.partition("=")
-        if not run:
-            raise SystemExit(f"error: {argument!r} is not LABEL=RUN_DIR")
-        series[label] = read_curve(run, FLAGS.key)
+    series = {label: curves.logged(rows, FLAGS.key) for label, rows in curves.labelled_histories(argv[1:]).items()}
     print(f"| run | last iteration | {FLAGS.key} | change over the last fifth |\n| --- | --- | --- | --- |")
     for label, (iterations, values) in series.items():
         if not values:

@@ -249,11 +249,11 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
     unknown = sorted(set(cases or ()) - set(names))
     if unknown:
         raise ValueError(f"--table_cases: no row {unknown} in this table; choose from {names}")
-    cases = [case for case, case_name in zip(every_case, names) if not cases or case_name in cases]
+    selected = [case for case, case_name in zip(every_case, names) if not cases or case_name in cases]
     results = {}
     order = sorted(methods, key=lambda method: method == "dg")  # The slow one last.
     for method in order:
-        for name, data, mask, label in cases:
+        for name, data, mask, label in selected:
             case = dataclasses.replace(config, data=data, method=method,
                                        incomplete=configs.IncompleteConfig(mask, label)).validate()
             run = runs.RunDirectory(os.path.join(workdir, f"{name}_{label}", method))
@@ -263,7 +263,7 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
             results[(name, label, method)] = stored
             print(f"{name} {label} {method}: {stored['recovery_error']:.2f}", flush=True)
     rows = []
-    for name, data, mask, label in cases:
+    for name, data, mask, label in selected:
         clip, visible = load_incomplete_clip(dataclasses.replace(config, data=data,
                                                                  incomplete=configs.IncompleteConfig(mask, label)))
         errors = {"zeros": metrics.recovery_error(visible * clip.frames, clip.frames, visible)}

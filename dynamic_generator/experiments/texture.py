@@ -55,7 +55,7 @@ def train_texture(config, workdir=None):
         trainer = Trainer(clip_config, clip.frames[None])  # Refuses bad settings before the run directory exists.
         run.prepare(clip_config)
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
-        last_iteration_mse = float(np.mean(np.square(trainer.reconstruct()[0] - clip.frames)))
+        last_iteration_mse = trainer.reconstruction_mse()
         for _ in range(configs.REFRESH_SWEEPS):  # Latents refreshed for the final weights (not checkpointed).
             trainer.infer_iteration()
         reconstruction = trainer.reconstruct()[0]

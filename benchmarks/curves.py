@@ -1,0 +1,31 @@
+"""What the learning-curve scripts share: runs named `LABEL=RUN_DIR` on the command line and their logged columns.
+
+Reads a run's `history.jsonl` directly rather than through common.runs.RunDirectory, whose module loads TensorFlow:
+drawing a plot should not take its start-up time.
+"""
+
+import json
+import os
+
+
+def labelled_histories(arguments):
+    """{label: history rows} for `LABEL=RUN_DIR` arguments; exits with one error line naming a bad argument."""
+    histories = {}
+    for argument in arguments:
+        label, _, run = argument.partition("=")
+        if not run:
+            raise SystemExit(f"error: {argument!r} is not LABEL=RUN_DIR")
+        path = os.path.join(run, "history.jsonl")
+        if not os.path.isfile(path):
+            raise SystemExit(f"error: {path} is missing; give run directories of trained runs")
+        with open(path) as handle:
+            histories[label] = [json.loads(line) for line in handle if line.strip()]
+    if not histories:
+        raise SystemExit("error: give at least one LABEL=RUN_DIR")
+    return histories
+
+
+def logged(rows, key):
+    """(iterations, values) of the history rows that logged a number under `key` (a GAN logs no `recon_mse`)."""
+    rows = [row for row in rows if isinstance(row.get(key), float)]
+    return [row["iteration"] for row in rows], [row[key] for row in rows]
