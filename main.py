@@ -37,7 +37,7 @@ flags.DEFINE_enum("synthesis_start", SYNTHESIS_STARTS[0], list(SYNTHESIS_STARTS)
 flags.DEFINE_integer("sample_seed", 0, "--mode sample / animate / interpolate: seed of the sampling noise.")
 flags.DEFINE_integer("inference_iterations", 100, "--mode recover_new / infer (and held-out clips of --experiment "
                      "action): Langevin sweeps over the new clips, weights frozen.")
-flags.DEFINE_list("table_methods", ["dg", "mrf_l1", "mrf_l2", "lhd", "linear"],
+flags.DEFINE_list("table_methods", ["dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear"],
                   "--experiment recover --mode table: the methods (columns) of the table.")
 flags.DEFINE_list("table_cases", None, "--experiment recover --mode table: keep only these rows, named <clip>_<mask> "
                   "(e.g. fountain_region; default all).")

@@ -2,7 +2,9 @@
 
 import json
 import os
+import platform
 import shutil
+import subprocess
 import sys
 import time
 
@@ -27,6 +29,32 @@ def write_json_atomic(path, value):
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
+
+
+def machine_state():
+    """Where and on what a figure was measured: commit, CPU model, cores, load, TensorFlow (kept in metrics.json).
+
+    Machines differ and a loaded one runs slower; a figure without these cannot be compared with another.
+    """
+    repo = os.path.dirname(DEFAULT_ROOT)
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+uncommitted"
+    cpu_model = platform.processor()
+    if os.path.isfile("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu_model = names[0] if names else cpu_model
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"commit": commit or None, "cpu_model": cpu_model or None, "cpus": os.cpu_count(), "cpus_usable": usable,
+            "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__}
 
 
 class RunDirectory:
@@ -109,7 +137,8 @@ class RunDirectory:
         return os.path.join(self.samples_dir, name)
 
     def write_metrics(self, metrics):
-        write_json_atomic(self.metrics_path, metrics)
+        """metrics.json: `metrics` and, under `machine`, the state of the machine that measured them."""
+        write_json_atomic(self.metrics_path, dict(metrics, machine=machine_state()))
 
     def read_metrics(self):
         if not os.path.isfile(self.metrics_path):

@@ -6,9 +6,10 @@ from common import configs, distribute
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
-# Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator and the baselines of
-# baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat diffusion, temporal linear interpolation).
-RECOVERY_METHODS = ("dg", "mrf_l1", "mrf_l2", "lhd", "linear")
+# Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator, its competitor
+# STGCN (the CVPR'17 energy model, baselines/stgcn.py) and baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat
+# diffusion, temporal linear interpolation).
+RECOVERY_METHODS = ("dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear")
 # §4.1 dynamic textures: the dynamic generator, or the LDS of Doretto et al. 2003 (baselines/lds.py).
 TEXTURE_METHODS = ("dg", "lds")
 # --method per experiment (any other experiment: the dynamic generator only).

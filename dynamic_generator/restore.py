@@ -37,6 +37,9 @@ def restore_trainer(workdir):
     """
     run = runs.RunDirectory(workdir)
     config = run.read_config(configs.DynamicGeneratorConfig)
+    if config.method != "dg":
+        raise ValueError(f"--workdir {run.path} holds a --method {config.method} run, which has no dynamic generator "
+                         f"to restore; give a run trained with --method dg")
     config = distribute.in_one_process(config)  # Restoring a multi-worker run needs no other workers.
     num_clips = len(read_clips(run)["training"]) if os.path.isfile(os.path.join(run.path, CLIPS_FILE)) else 1
     trainer = (AnimationTrainer if config.encoder is not None else Trainer)(config, num_clips=num_clips)

@@ -74,7 +74,10 @@ def files(tmp_path_factory):
     texture_run, recover_run = str(root / "texture_run"), str(root / "recover_run")
     texture.train_texture(dataclasses.replace(TINY, num_iterations=1), texture_run)
     recover.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1), recover_run, quiet=True)
-    runs = {"V": str(root), "TEXTURE_RUN": texture_run, "RECOVER_RUN": recover_run}
+    stgcn_run = str(root / "stgcn_run")
+    recover.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1, method="stgcn"), stgcn_run,
+                         quiet=True)
+    runs = {"V": str(root), "TEXTURE_RUN": texture_run, "RECOVER_RUN": recover_run, "STGCN_RUN": stgcn_run}
     for experiment in ("action", "animate"):
         runs[f"{experiment.upper()}_RUN"] = str(root / f"{experiment}_run")
         with pytest.raises(SystemExit) as exit_info:
@@ -219,6 +222,13 @@ CASES = [
     ("recover_new-on-texture-run", ["--experiment", "recover", "--mode", "recover_new", "--workdir",
                                     "{TEXTURE_RUN}", "--data", "synthetic:fire"],
      ["holds a 'texture' run", "needs a trained `--experiment recover --method dg` run"]),
+    ("sample-on-stgcn-run", ["--mode", "sample", "--workdir", "{STGCN_RUN}"],
+     ["holds a --method stgcn run", "give a run trained with --method dg"]),
+    ("export-stgcn-run", ["--mode", "export", "--workdir", "{STGCN_RUN}", "--export_dir", "{NEW}"],
+     ["holds a --method stgcn run", "export a --method dg run"]),
+    ("recover_new-on-stgcn-run", ["--experiment", "recover", "--mode", "recover_new", "--workdir", "{STGCN_RUN}",
+                                  "--data", "synthetic:fire"],
+     ["with method 'stgcn'", "needs a trained `--experiment recover --method dg` run"]),
     ("sample-as-action-on-texture-run", ["--experiment", "action"] + SAMPLE,
      ["holds a 'texture' run, not 'action'", "--experiment texture"]),
     ("infer-as-action-on-recover-run", ["--experiment", "action", "--mode", "infer", "--workdir", "{RECOVER_RUN}",

@@ -142,11 +142,13 @@ def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
     assert stored["occluded_fraction"] == pytest.approx(0.5)
     for suffix in (".gif", ".mp4", "_strip.png"):
         assert os.path.getsize(os.path.join(run.samples_dir, "occluded_recovered_original" + suffix)) > 0
-    if method == "dg":
+    if method in ("dg", "stgcn"):  # The two learned methods: checkpoints, TensorBoard, history.
         assert os.path.isfile(os.path.join(run.checkpoint_dir, "checkpoint"))
         assert any(name.startswith("events.out.tfevents") for name in os.listdir(run.tensorboard_dir))
         assert stored["iterations"] == RECOVER_TINY.num_iterations
         assert "recovery_error" in run.read_history()[-1]
+    if method == "stgcn":
+        assert os.path.getsize(os.path.join(run.samples_dir, "synthesised.gif")) > 0
     if method.startswith("mrf_"):
         assert stored["beta"] > 0 and "recovery_error_average_of_samples" in stored
 
@@ -206,20 +208,23 @@ def test_table_with_masks_in_the_authors_format(tmp_path):
         occluded = 1 - masks.generate_mask(mask_type, 10, 30, seed=1).astype(np.uint8)
         scipy.io.savemat(dataset / "mask" / "noise" / file, {"masks": np.moveaxis(occluded, 0, 2)})
     workdir = tmp_path / "table"
-    rows = recover.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    rows = recover.recovery_table(config, str(workdir), ("dg", "stgcn", "mrf_l2", "linear"), str(dataset), ("fire",),
+                                  stgcn_iterations=1)
     assert [(row["clip"], row["mask"]) for row in rows] == [
         ("noise", "region"), ("noise", "missing_frames"), ("synthetic_fire", "region"),
         ("synthetic_fire", "missing_frames")]
     stored = json.load(open(workdir / "table.json"))
     assert stored["rows"][0]["mask_file"].endswith("region_type.mat")
     for row in stored["rows"]:
-        assert set(row["errors"]) == {"dg", "mrf_l2", "mrf_l2_avg", "linear", "zeros"}
+        assert set(row["errors"]) == {"dg", "stgcn", "mrf_l2", "mrf_l2_avg", "linear", "zeros"}
         assert all(0 < value < 255 for value in row["errors"].values())
     # A second call reads the finished runs back instead of running them again.
     metrics_file = workdir / "noise_region" / "dg" / "metrics.json"
     before = os.path.getmtime(metrics_file)
-    again = recover.recovery_table(config, str(workdir), ("dg", "mrf_l2", "linear"), str(dataset), ("fire",))
+    again = recover.recovery_table(config, str(workdir), ("dg", "stgcn", "mrf_l2", "linear"), str(dataset), ("fire",),
+                                   stgcn_iterations=1)
     assert os.path.getmtime(metrics_file) == before and again == rows
+    assert json.load(open(workdir / "noise_region" / "stgcn" / "metrics.json"))["iterations"] == 1
     # One row with the dynamic generator trained further: the baselines' runs are read back (their result does
     # not depend on the learning settings), the dg run resumes to the new count.
     baseline_file = workdir / "noise_region" / "linear" / "metrics.json"

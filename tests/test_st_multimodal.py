@@ -150,7 +150,8 @@ def test_tiny_run_writes_table_with_every_phrase_and_both_directions(tmp_path):
     assert 0 < result["all_v2a_ours"] ** 2 <= result["all_v2a_ours_mse"]  # Jensen: (mean |e|)² <= mean e².
     assert "| paper: excuse_me | 0.0179 | 0.1779 | 0.1771 | 0.4269 |" in table["markdown"]
     assert "mean absolute" in table["title"]
-    assert runs.RunDirectory(path).read_metrics() == pytest.approx(result)
+    stored = runs.RunDirectory(path).read_metrics()
+    assert stored.pop("machine")["cpus"] == os.cpu_count() and stored == pytest.approx(result)
     samples = os.listdir(os.path.join(path, "samples"))
     assert {"video_observed_from_audio_cca.gif", "audio_real_from_video_cca.png"} <= set(samples)
 

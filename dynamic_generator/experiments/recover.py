@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from baselines import recovery as recovery_baselines
+from baselines.stgcn import STGCN, STGCNRecoveryTrainer
 from common import metrics, registry, runs
 from common.loop import run_training
 from data import masks, sources, video_io, writers
@@ -76,11 +77,22 @@ def _write_recovery(run, config, original, visible, recovered):
             writers.write_mp4(run.sample_path(f"{name}.mp4"), video),
             writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(panels, every=every))]
 
+class STGCNRecovery(STGCNRecoveryTrainer):
+    """STGCN's recovery with its TensorBoard images: occluded | recovered | original | a synthesis chain."""
+
+    def summary_images(self):
+        every = max(1, self.original.shape[0] // 10)
+        shown = writers.show_occluded(self.original, self.visible_mask)
+        return {"samples/occluded_recovered_original_synthesised":
+                writers.frame_strip([shown, self.recover(), self.original, self.synthesize()[0]], every=every)}
+
 def run_recovery(config, workdir=None, quiet=False):
     """AAAI'19 §4.3 / §4.4: fills the occluded pixels of one clip by `config.method` and measures the result.
 
     `dg` learns the dynamic generator from the visible pixels alone (ABPTT with the masked energy, resumable from
-    its checkpoints) and fills the holes with G_β(s_t); the baselines fill them directly. Every method writes
+    its checkpoints) and fills the holes with G_β(s_t); `stgcn` learns the CVPR'17 energy model and fills them by
+    Langevin while it learns (baselines/stgcn.py, resumable too); the other baselines fill them directly. Every
+    method writes
     `samples/occluded_recovered_original.*` (inpaint: `original_masked_inpainted.*`) and `metrics.json` with
     `recovery_error` (mean |recovered − original| over occluded values, [0, 255] scale) and `recovery_psnr`.
 
@@ -91,13 +103,21 @@ def run_recovery(config, workdir=None, quiet=False):
     clip, visible = load_incomplete_clip(config)
     run = runs.RunDirectory(workdir or default_recovery_workdir(config))
     # The trainer refuses bad settings (e.g. --strategy with one clip) before the run directory exists.
-    trainer = RecoveryTrainer(config, clip.frames, visible) if config.method == "dg" else None
+    trainer, synthesised = None, []
+    if config.method == "dg":
+        trainer = RecoveryTrainer(config, clip.frames, visible)
+    elif config.method == "stgcn":
+        trainer = STGCNRecovery(config, clip.frames, visible)
     run.prepare(config)
     if trainer is not None:
         result = run_training(trainer, run, f"{config.experiment} {clip.name} ({_mask_name(config)})")
         recovered = trainer.recover()
-        result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **result,
-                      recon_mse_visible=trainer.reconstruction_mse())
+        result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **result)
+        if config.method == "dg":
+            result["recon_mse_visible"] = trainer.reconstruction_mse()
+        else:  # STGCN's synthesis chains, side by side.
+            synthesised = [writers.write_gif(run.sample_path("synthesised.gif"),
+                                             writers.side_by_side(list(trainer.synthesize())))]
     else:
         stopwatch = runs.Stopwatch()
         stopwatch.start()
@@ -107,7 +127,7 @@ def run_recovery(config, workdir=None, quiet=False):
         for name, estimate in alternatives.items():
             result[f"recovery_error_{name}"] = metrics.recovery_error(estimate, clip.frames, visible)
             result[f"recovery_psnr_{name}"] = metrics.recovery_psnr(estimate, clip.frames, visible)
-    paths = _write_recovery(run, config, clip.frames, visible, recovered)
+    paths = _write_recovery(run, config, clip.frames, visible, recovered) + synthesised
     result.update(clip=clip.name, data=clip.source, mask=_mask_source(config), method=config.method)
     run.write_metrics(result)
     if not quiet:
@@ -167,7 +187,7 @@ def recover_new_clip(config, workdir, num_iterations=100):
 
 # ---- Table 2 -------------------------------------------------------------------------------------------------------
 
-TABLE_METHODS = ("dg", "mrf_l1", "mrf_l2", "lhd", "linear")
+TABLE_METHODS = ("dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear")
 
 # AAAI'19 Table 2, fountain (150x150, 70 frames): recovery error for (region, missing frames).
 PAPER_FOUNTAIN = {"dg": (5.70, 5.57), "stgcn": (6.03, 8.05), "mrf_l1": (11.83, 19.43), "mrf_l2": (12.17, 13.23)}
@@ -223,17 +243,20 @@ def _finished(run, case):
     config = run.read_config(configs.DynamicGeneratorConfig)
     if case.method == "dg":
         return stored if config == case else None
+    if case.method == "stgcn" and config.num_iterations != case.num_iterations:
+        return None
     return stored if all(getattr(config, name) == getattr(case, name) for name in _BASELINE_SETTINGS) else None
 
 
 def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_RECOVERY_DATASET,
-                   textures=("fire", "water"), cases=None):
+                   textures=("fire", "water"), cases=None, stgcn_iterations=STGCN.table_iterations):
     """Table 2 for the shared recovery clips with the authors' masks and for the built-in synthetic clips.
 
     Every (clip, mask, method) is one run directory under `workdir`, so a stopped table resumes: finished
     baselines are read back, the dynamic generator resumes from its checkpoint. Baselines run first.
-    `cases` (names `<clip>_<mask>`, e.g. `fountain_region`) keeps only those rows. Writes `table.json` and
-    prints the table.
+    `cases` (names `<clip>_<mask>`, e.g. `fountain_region`) keeps only those rows. STGCN runs
+    `stgcn_iterations` (its reference code's budget), the dynamic generator `config.num_iterations`. Writes
+    `table.json` and prints the table.
 
     Returns:
       list of rows {clip, mask, data, mask_file, errors: {column: recovery error}}.
@@ -256,6 +279,8 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
         for name, data, mask, label in selected:
             case = dataclasses.replace(config, data=data, method=method,
                                        incomplete=configs.IncompleteConfig(mask, label)).validate()
+            if method == "stgcn":  # Its own budget: the reference code's epochs (baselines/stgcn.py).
+                case = dataclasses.replace(case, num_iterations=stgcn_iterations)
             run = runs.RunDirectory(os.path.join(workdir, f"{name}_{label}", method))
             stored = _finished(run, case)
             if stored is None:
@@ -275,7 +300,7 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
     table = format_table(rows, methods)
     runs.write_json_atomic(os.path.join(workdir, "table.json"), {
         "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
-        "num_iterations": config.num_iterations, "metric": "recovery_error: mean |recovered - original| over "
+        "num_iterations": config.num_iterations, "stgcn_iterations": stgcn_iterations, "metric": "recovery_error: mean |recovered - original| over "
         "occluded values, [0, 255] scale", "rows": rows, "paper_fountain_region_missing_frames": PAPER_FOUNTAIN})
     print(f"\nRecovery error on [0, 255] over occluded pixels ({config.preset} preset: {config.image_size}x"
           f"{config.image_size}, {config.num_frames} frames, {config.num_iterations} iterations for dg; "
