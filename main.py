@@ -61,9 +61,11 @@ flags.DEFINE_integer("lds_noise_dim", 0, "--method lds: driving-noise dimension 
                      "residual's singular values.")
 flags.DEFINE_float("worker_timeout", 120.0, "--strategy multi_worker: seconds to wait for every worker to start and "
                    "answer before giving up (docs/distribute.md).")
+flags.DEFINE_integer("mocogan_iterations", None, "--experiment texture_eval: MoCoGAN's iterations per clip (its "
+                     "rows of the table; 0 leaves them out; default texture_eval.MOCOGAN_ITERATIONS).")
 OPTION_FLAGS = ("num_samples", "burn_in", "synthesis_start", "sample_seed", "inference_iterations", "table_methods",
                 "table_cases", "methods", "stages", "baseline_iterations", "clips", "steps", "image", "stream",
-                "export_dir", "lds_state_dim", "lds_noise_dim")
+                "export_dir", "lds_state_dim", "lds_noise_dim", "mocogan_iterations")
 
 
 def _define_setting_flags():

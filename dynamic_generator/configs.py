@@ -10,8 +10,9 @@ ENERGY_SCALES = ("authors", "sum")
 # STGCN (the CVPR'17 energy model, baselines/stgcn.py) and baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat
 # diffusion, temporal linear interpolation).
 RECOVERY_METHODS = ("dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear")
-# §4.1 dynamic textures: the dynamic generator, or the LDS of Doretto et al. 2003 (baselines/lds.py).
-TEXTURE_METHODS = ("dg", "lds")
+# §4.1 dynamic textures: the dynamic generator, the LDS of Doretto et al. 2003 (baselines/lds.py) or MoCoGAN
+# (Tulyakov et al. 2018, baselines/mocogan.py).
+TEXTURE_METHODS = ("dg", "lds", "mocogan")
 # --method per experiment (any other experiment: the dynamic generator only).
 METHODS = {"texture": TEXTURE_METHODS, "texture_eval": TEXTURE_METHODS, "recover": RECOVERY_METHODS,
            "inpaint": RECOVERY_METHODS}

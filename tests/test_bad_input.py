@@ -77,7 +77,10 @@ def files(tmp_path_factory):
     stgcn_run = str(root / "stgcn_run")
     recover.run_recovery(dataclasses.replace(configs.RECOVER_TINY, num_iterations=1, method="stgcn"), stgcn_run,
                          quiet=True)
-    runs = {"V": str(root), "TEXTURE_RUN": texture_run, "RECOVER_RUN": recover_run, "STGCN_RUN": stgcn_run}
+    mocogan_run = str(root / "mocogan_run")
+    texture.train_mocogan(dataclasses.replace(TINY, num_iterations=1, method="mocogan"), mocogan_run)
+    runs = {"V": str(root), "TEXTURE_RUN": texture_run, "RECOVER_RUN": recover_run, "STGCN_RUN": stgcn_run,
+            "MOCOGAN_RUN": mocogan_run}
     for experiment in ("action", "animate"):
         runs[f"{experiment.upper()}_RUN"] = str(root / f"{experiment}_run")
         with pytest.raises(SystemExit) as exit_info:
@@ -107,7 +110,7 @@ def _snapshot(path):
     return digest
 
 
-RUNS = ("TEXTURE_RUN", "RECOVER_RUN", "ACTION_RUN", "ANIMATE_RUN", "ST_RUN")
+RUNS = ("TEXTURE_RUN", "RECOVER_RUN", "ACTION_RUN", "ANIMATE_RUN", "ST_RUN", "STGCN_RUN", "MOCOGAN_RUN")
 TRAIN = ["--preset", "tiny", "--workdir", "{NEW}"]
 RECOVER = ["--experiment", "recover"] + TRAIN
 INPAINT = ["--experiment", "inpaint"] + TRAIN
@@ -229,6 +232,11 @@ CASES = [
     ("recover_new-on-stgcn-run", ["--experiment", "recover", "--mode", "recover_new", "--workdir", "{STGCN_RUN}",
                                   "--data", "synthetic:fire"],
      ["with method 'stgcn'", "needs a trained `--experiment recover --method dg` run"]),
+    ("mocogan-frame-size", TRAIN + ["--method", "mocogan", "--image_size", "150"],
+     ["MoCoGAN's networks take frames of 16, 32, 64, 128", "choose --image_size 64"]),
+    ("sample-stream-on-mocogan-run", ["--mode", "sample", "--workdir", "{MOCOGAN_RUN}", "--stream"],
+     ["holds a MoCoGAN run", "drop them"]),
+    ("negative-mocogan-iterations", EVAL + ["--mocogan_iterations", "-1"], ["--mocogan_iterations must be 0", "-1"]),
     ("sample-as-action-on-texture-run", ["--experiment", "action"] + SAMPLE,
      ["holds a 'texture' run, not 'action'", "--experiment texture"]),
     ("infer-as-action-on-recover-run", ["--experiment", "action", "--mode", "infer", "--workdir", "{RECOVER_RUN}",

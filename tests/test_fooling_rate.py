@@ -85,16 +85,20 @@ def test_statistics_distances_are_zero_for_the_clip_itself_and_flag_broken_clips
 def test_texture_eval_writes_the_table(tmp_path):
     quick = dataclasses.replace(fr.DEFAULT_CONFIG, train_steps=3, num_test_crops=8, seeds=(0,))
     config = dataclasses.replace(configs.TEXTURE_TINY, num_iterations=2)
-    rows = texture_eval.texture_eval(config, str(tmp_path), more_data=("synthetic:water",), fooling_config=quick)
+    rows = texture_eval.texture_eval(config, str(tmp_path), more_data=("synthetic:water",), fooling_config=quick,
+                                     mocogan_iterations=2)
     assert [(row["clip"], row["method"].split()[0]) for row in rows] == [
-        (clip, method) for clip in ("synthetic_fire", "synthetic_water") for method in ("dg", "lds", "real")]
+        (clip, method) for clip in ("synthetic_fire", "synthetic_water") for method in ("dg", "lds", "mocogan", "real")]
     with open(tmp_path / "table.json") as handle:
         table = json.load(handle)
-    assert len(table["rows"]) == 6 and table["markdown"].count("\n") == 7
+    assert len(table["rows"]) == 8 and table["markdown"].count("\n") == 9
     assert (tmp_path / "table.md").read_text().startswith("| clip | method | fooling rate |")
     for clip in ("synthetic_fire", "synthetic_water"):
         assert os.path.isfile(tmp_path / clip / "dg" / "ckpt" / "checkpoint")
         assert os.path.isfile(tmp_path / clip / "lds" / "ckpt" / "lds.npz")
+        assert os.path.isfile(tmp_path / clip / "mocogan" / "ckpt" / "checkpoint")
     assert all(row["train_seconds"] is None and row["recon_mse"] is None for row in rows if row["method"][:4] == "real")
     dg = [row for row in rows if row["method"] == "dg"]
     assert all(row["train_seconds"] > 0 and row["iterations"] == 2 for row in dg)
+    mocogan = [row for row in rows if row["method"] == "mocogan"]
+    assert all(row["train_seconds"] > 0 and row["iterations"] == 2 and 0 <= row["fooling_rate"] <= 1 for row in mocogan)

@@ -1,4 +1,5 @@
-"""AAAI'19 §4.1 dynamic textures: learn one clip (`--method dg`, or the LDS baseline `--method lds`), synthesise."""
+"""AAAI'19 §4.1 dynamic textures: learn one clip (`--method dg`, or the baselines `--method lds` and `mocogan`),
+synthesise."""
 
 import dataclasses
 import os
@@ -7,6 +8,7 @@ import time
 import numpy as np
 
 from baselines import lds as lds_baseline
+from baselines.mocogan import MoCoGANTrainer
 from common import registry, runs
 from common.loop import run_training
 from data import sources, writers
@@ -190,12 +192,62 @@ def lds_config_from(options):
                                noise_dim=options.get("lds_noise_dim") or 0).validate()
 
 
+# ---- MoCoGAN (Tulyakov et al., CVPR'18), the GAN of §4.1's comparison: `--method mocogan` ----------------
+
+class MoCoGANTexture(MoCoGANTrainer):
+    """MoCoGAN on one clip with its TensorBoard images: the observed clip over two generated videos."""
+
+    def summary_images(self):
+        clip = self.clip.numpy()
+        every = max(1, len(clip) // 10)
+        return {"samples/observed_synthesised": writers.frame_strip(
+            [clip, *self.synthesize(2, len(clip), seed=0)], every=every)}
+
+def is_mocogan_run(workdir):
+    run = runs.RunDirectory(workdir)
+    return run.exists() and run.read_config(configs.DynamicGeneratorConfig).method == "mocogan"
+
+def train_mocogan(config, workdir=None):
+    """MoCoGAN learned from each clip named by `config.data` (baselines/mocogan.py) for `config.num_iterations`
+    of its batches, resumable from its checkpoints; writes the same outputs as `train_texture`.
+
+    Returns:
+      list of (run directory path, metrics dict), one per clip.
+    """
+    config.validate()
+    results = []
+    for clip, clip_config, run in clip_runs(config, workdir or default_workdir(config) + "_mocogan"):
+        trainer = MoCoGANTexture(clip_config, clip.frames)
+        run.prepare(clip_config)
+        loop_metrics = run_training(trainer, run, f"texture {clip.name} (MoCoGAN)")
+        samples = trainer.synthesize(config.num_output_samples, 2 * config.num_frames, seed=config.seed)
+        paths = write_synthesis(run, "observed_vs_synthesised", clip.frames, samples)
+        metrics = dict(run.read_metrics(), clip=clip.name, data=clip.source, method="mocogan", **loop_metrics)
+        run.write_metrics(metrics)
+        print(f"{clip.name}: MoCoGAN after {metrics['iterations']} iterations "
+              f"({metrics['seconds_per_iteration']:.2f} s/iteration); wrote {', '.join(paths)}")
+        results.append((run.path, metrics))
+    return results
+
+def restore_mocogan(workdir):
+    """A MoCoGAN texture run back at its latest checkpoint: (RunDirectory, MoCoGANTexture)."""
+    run = runs.RunDirectory(workdir)
+    config = run.read_config(configs.DynamicGeneratorConfig)
+    clip = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)[0]
+    trainer = MoCoGANTexture(config, clip.frames)
+    if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():
+        raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
+    return run, trainer
+
+
 def _train_mode(config, workdir, options):
     if options["more_data"]:
         raise ValueError(f"unexpected arguments {' '.join(options['more_data'])}: --experiment texture learns "
                          f"from one --data; --experiment texture_eval takes several")
     if config.method == "lds":
         return train_lds(config, workdir, lds_config_from(options))
+    if config.method == "mocogan":
+        return train_mocogan(config, workdir)
     return train_texture(config, workdir)
 
 
@@ -206,6 +258,15 @@ def sample_mode(config, workdir, options):
         if options["stream"]:
             raise ValueError(f"--stream is for dynamic generator runs; {workdir} holds an LDS run: drop --stream")
         return sample_lds(workdir, num_frames, options["num_samples"], options["sample_seed"], options["burn_in"])
+    if is_mocogan_run(workdir):
+        if options["stream"] or options["burn_in"]:
+            raise ValueError(f"--stream and --burn_in are for dynamic generator runs; {workdir} holds a MoCoGAN run: "
+                             f"drop them")
+        run, trainer = restore_mocogan(workdir)
+        samples = trainer.synthesize(options["num_samples"], num_frames, seed=options["sample_seed"])
+        paths = write_synthesis(run, f"sample_{num_frames}f_seed{options['sample_seed']}", None, samples)
+        print(f"wrote {', '.join(paths)}")
+        return paths
     return sample_texture(workdir, num_frames, options["num_samples"], options["sample_seed"], options["burn_in"],
                           stream=options["stream"], start=options["synthesis_start"])
 

@@ -10,7 +10,8 @@ from baselines import lds as lds_baseline
 from common import registry, runs
 from data import sources, video_io
 from dynamic_generator import configs, fooling_rate
-from dynamic_generator.experiments.texture import LDS_FILE, lds_config_from, train_lds, train_texture
+from dynamic_generator.experiments.texture import (LDS_FILE, lds_config_from, restore_mocogan, train_lds,
+                                                   train_mocogan, train_texture)
 from dynamic_generator.restore import restore_trainer
 from dynamic_generator.train import synthesis_start
 
@@ -18,6 +19,11 @@ from dynamic_generator.train import synthesis_start
 EVAL_NUM_SAMPLES = 3
 
 EVAL_SEED = 0
+
+# MoCoGAN's iterations (its authors' batches) in this table, `--mocogan_iterations` (0 leaves its rows out). A
+# provisional figure, about the dynamic generator's quick training time at 32x32: the fooling-rate-against-
+# iteration curve that is to choose it is benchmarks/mocogan_budget.py (docs/texture.md, "MoCoGAN").
+MOCOGAN_ITERATIONS = 1000
 
 def _eval_clip_name(clip):
     """`synthetic_fire`, `fire` (.../fire/fire.avi), `flashing_light_64ce210` (.../flashing_light/64ce210.avi)."""
@@ -60,12 +66,14 @@ def _train_for_eval(method, config, lds_config, run_path, how):
         return metrics, lds.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
     before = run.read_metrics()
     start = time.perf_counter()
-    metrics = train_texture(config, run_path)[0][1]
+    metrics = (train_mocogan if method == "mocogan" else train_texture)(config, run_path)[0][1]
     seconds = time.perf_counter() - start
     if metrics["iterations"] > before.get("iterations", 0):
         # Wall-clock of the sessions that trained (a resumed run adds to what its earlier sessions took).
         metrics["train_seconds"] = before.get("train_seconds", 0.0) + seconds
         run.write_metrics(metrics)
+    if method == "mocogan":
+        return metrics, restore_mocogan(run_path)[1].synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
     _, trainer = restore_trainer(run_path)
     return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED, **how)
 
@@ -96,7 +104,8 @@ def format_quality_table(rows):
     return "\n".join(lines)
 
 def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.LdsConfig(),
-                 fooling_config=fooling_rate.DEFAULT_CONFIG, start="random", burn_in=None):
+                 fooling_config=fooling_rate.DEFAULT_CONFIG, start="random", burn_in=None,
+                 mocogan_iterations=MOCOGAN_ITERATIONS):
     """§4.1 / Figure 2 without people: ours and the LDS on every clip, same frames, ranked by the fooling rate.
 
     For each clip of `config.data` and `more_data`: trains the dynamic generator (`config`'s budget, resumed if
@@ -105,7 +114,8 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     A `real` row does the same for the real segments that follow the observed clip in its source: the value a
     perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`.
     `start`, `burn_in`: where the dynamic generator's clips start (`train.synthesis_start`; default §4.1's random
-    s_0 and burn-in).
+    s_0 and burn-in). MoCoGAN (baselines/mocogan.py) trains `mocogan_iterations` of its batches per clip (0: no
+    MoCoGAN rows).
 
     Returns:
       list of table rows (dicts).
@@ -123,9 +133,12 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
             name = _eval_clip_name(clip)
             clip_config = dataclasses.replace(config, data=clip.source)
             candidates = []
-            for method in ("dg", "lds"):
-                metrics, fakes = _train_for_eval(method, dataclasses.replace(clip_config, method=method),
-                                                 lds_config, os.path.join(workdir, name, method), how)
+            for method in ("dg", "lds") + (("mocogan",) if mocogan_iterations else ()):
+                method_config = dataclasses.replace(clip_config, method=method)
+                if method == "mocogan":  # Its own budget, in its own iterations.
+                    method_config = dataclasses.replace(method_config, num_iterations=mocogan_iterations)
+                metrics, fakes = _train_for_eval(method, method_config, lds_config,
+                                                 os.path.join(workdir, name, method), how)
                 candidates.append((method, fakes, metrics))
             segments = later_segments(clip, config, EVAL_NUM_SAMPLES, 2 * config.num_frames)
             if segments:
@@ -144,13 +157,15 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
         handle.write(table + "\n")
     runs.write_json_atomic(os.path.join(workdir, "table.json"), {
         "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
-        "num_iterations": config.num_iterations, "eval_num_samples": EVAL_NUM_SAMPLES,
+        "num_iterations": config.num_iterations, "mocogan_iterations": mocogan_iterations,
+        "eval_num_samples": EVAL_NUM_SAMPLES,
         "synthesis_start": start, "burn_in": how["burn_in"],
         "eval_num_frames": 2 * config.num_frames, "eval_seed": EVAL_SEED,
         "fooling_rate_config": dataclasses.asdict(fooling_config), "lds_config": dataclasses.asdict(lds_config),
         "rows": rows, "markdown": table})
     print(f"\nSynthesis quality ({config.preset} preset: {config.num_frames} observed frames of "
-          f"{config.image_size}x{config.image_size}, dg {config.num_iterations} iterations; {EVAL_NUM_SAMPLES} "
+          f"{config.image_size}x{config.image_size}, dg {config.num_iterations} iterations, MoCoGAN "
+          f"{mocogan_iterations}; {EVAL_NUM_SAMPLES} "
           f"synthesised clips of {2 * config.num_frames} frames per method, dg from {start} s_0 after "
           f"{how['burn_in']} burn-in frames; fooling rate mean ± std over seeds "
           f"{list(fooling_config.seeds)}, 0.5 = indistinguishable)\n\n{table}\n\nwrote {workdir}/table.json")
@@ -158,12 +173,18 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
 
 
 def _train_mode(config, workdir, options):
+    mocogan_iterations = options["mocogan_iterations"]
+    mocogan_iterations = MOCOGAN_ITERATIONS if mocogan_iterations is None else mocogan_iterations
+    if mocogan_iterations < 0:
+        raise ValueError(f"--mocogan_iterations must be 0 (no MoCoGAN rows) or positive, got {mocogan_iterations}")
     return texture_eval(config, workdir, options["more_data"], lds_config_from(options),
-                        start=options["synthesis_start"], burn_in=options["burn_in"])
+                        start=options["synthesis_start"], burn_in=options["burn_in"],
+                        mocogan_iterations=mocogan_iterations)
 
 
 registry.register(registry.Experiment(
     name="texture_eval", paper="AAAI'19 §4.1, Figure 2", config_class=configs.DynamicGeneratorConfig,
     presets=configs.PRESETS["texture"], resolve=configs.resolve, docs="docs/texture.md",
     modes={"train": registry.Mode(_train_mode, trains=True, options=("lds_state_dim", "lds_noise_dim",
-                                                                      "synthesis_start", "burn_in"))}))
+                                                                      "synthesis_start", "burn_in",
+                                                                      "mocogan_iterations"))}))

@@ -1,0 +1,106 @@
+"""MoCoGAN (baselines/mocogan.py), the GAN of AAAI'19's texture comparison: networks, the two adversarial steps,
+runs that resume."""
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import main
+from baselines.mocogan import (MOCOGAN, ImageDiscriminator, MoCoGANTrainer, VideoDiscriminator, VideoGenerator,
+                               stride_layers)
+from common import runs
+from data import sources
+from dynamic_generator import configs
+
+TINY = dataclasses.replace(configs.TEXTURE_TINY, method="mocogan")
+
+
+@pytest.mark.parametrize("size, image_patches, video_logits", [(64, 16, 1), (32, 4, 4)])
+def test_network_shapes_follow_the_authors_layout(size, image_patches, video_logits):
+    generator = VideoGenerator(size)
+    videos = generator.videos(2, 16, tf.random.Generator.from_seed(0))
+    assert videos.shape == (2, 16, size, size, 3) and float(tf.reduce_max(tf.abs(videos))) <= 1.0
+    assert len(generator.deconvolutions) == stride_layers(size) + 1
+    assert generator.deconvolutions[0].filters == MOCOGAN.generator_filters * 2 ** (stride_layers(size) - 1)
+    assert ImageDiscriminator()(videos[0]).shape == (16, image_patches)  # Patch logits: one per 16x16 region.
+    assert VideoDiscriminator(size, 16)(videos).shape == (2, video_logits)
+    longer = generator.videos(1, 40, tf.random.Generator.from_seed(1))  # Any number of frames.
+    assert longer.shape == (1, 40, size, size, 3)
+
+
+def test_frames_sizes_that_are_not_four_times_a_power_of_two_are_refused():
+    with pytest.raises(ValueError, match="16, 32, 64, 128"):
+        stride_layers(150)
+
+
+def _trainer(seed=1):
+    clip = sources.load_clips("synthetic:fire", TINY.num_frames, TINY.image_size, TINY.seed)[0].frames
+    return MoCoGANTrainer(dataclasses.replace(TINY, seed=seed), clip)
+
+
+def _probability(logits):
+    return float(tf.reduce_mean(tf.sigmoid(logits)))
+
+
+def test_a_discriminator_step_separates_real_from_generated_frames_with_the_generator_frozen():
+    trainer = _trainer()
+    weights = [weight.numpy() for weight in trainer.generator.trainable_weights]
+    real = trainer.clip
+    fake = trainer.generator.images(len(real), tf.random.Generator.from_seed(7), training=True)
+    discriminator = trainer.image_discriminator
+    before = _probability(discriminator(real, training=True)) - _probability(discriminator(fake, training=True))
+    for _ in range(10):
+        trainer.discriminator_step("image_discriminator", trainer.real_images(),
+                                   trainer.generator.images(MOCOGAN.image_batch, trainer.rng, training=True))
+    after = _probability(discriminator(real, training=True)) - _probability(discriminator(fake, training=True))
+    assert after > before + 0.2 and after > 0.2
+    # Frozen: no trainable weight of the generator moved (its BatchNorm averages do, as in PyTorch's train mode).
+    assert all(np.array_equal(w, v.numpy()) for w, v in zip(weights, trainer.generator.trainable_weights))
+
+
+def test_a_generator_step_raises_the_discriminators_scores_of_generated_clips():
+    trainer = _trainer()
+    for _ in range(5):  # Discriminators that tell the two apart first.
+        trainer.discriminator_step("image_discriminator", trainer.real_images(),
+                                   trainer.generator.images(MOCOGAN.image_batch, trainer.rng, training=True))
+        trainer.discriminator_step("video_discriminator", trainer.real_videos(),
+                                   trainer.generator.videos(MOCOGAN.video_batch, trainer.video_length, trainer.rng,
+                                                            training=True))
+    frozen = [weight.numpy() for network in (trainer.image_discriminator, trainer.video_discriminator)
+              for weight in network.trainable_weights]
+
+    def scores():
+        generator = tf.random.Generator.from_seed(11)
+        images = trainer.generator.images(8, generator, training=True)
+        videos = trainer.generator.videos(3, trainer.video_length, generator, training=True)
+        return (_probability(trainer.image_discriminator(images, training=True)),
+                _probability(trainer.video_discriminator(videos, training=True)))
+
+    image_before, video_before = scores()
+    for _ in range(3):
+        trainer.generator_step()
+    image_after, video_after = scores()
+    assert image_after > image_before and video_after > video_before
+    after = [weight.numpy() for network in (trainer.image_discriminator, trainer.video_discriminator)
+             for weight in network.trainable_weights]
+    assert len(after) == len(frozen) and all(np.array_equal(a, b) for a, b in zip(after, frozen))
+
+
+def test_command_line_run_leaves_checkpoint_metrics_gif_resumes_and_samples(tmp_path):
+    workdir = str(tmp_path / "mocogan")
+    argv = ["main.py", "--experiment", "texture", "--preset", "tiny", "--method", "mocogan", "--workdir", workdir]
+    main.entry(argv + ["--iterations", "2"])
+    run = runs.RunDirectory(workdir)
+    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint.endswith("ckpt-2")
+    assert os.path.getsize(os.path.join(run.samples_dir, "observed_vs_synthesised.gif")) > 0
+    assert json.load(open(run.metrics_path))["method"] == "mocogan"
+    main.entry(argv + ["--iterations", "3"])
+    history = run.read_history()
+    assert [row["iteration"] for row in history] == [1, 2, 3]
+    assert {"image_discriminator_loss", "video_discriminator_loss"} <= set(history[-1])
+    main.entry(["main.py", "--mode", "sample", "--workdir", workdir, "--num_frames", "12", "--num_samples", "2"])
+    assert os.path.getsize(os.path.join(run.samples_dir, "sample_12f_seed0.gif")) > 0
