@@ -2,7 +2,6 @@
 runs that resume."""
 
 import dataclasses
-import json
 import os
 
 import numpy as np
@@ -12,7 +11,6 @@ import tensorflow as tf
 import main
 from baselines.mocogan import (MOCOGAN, ImageDiscriminator, MoCoGANTrainer, VideoDiscriminator, VideoGenerator,
                                stride_layers)
-from common import runs
 from data import sources
 from dynamic_generator import configs
 
@@ -90,17 +88,8 @@ def test_a_generator_step_raises_the_discriminators_scores_of_generated_clips():
     assert len(after) == len(frozen) and all(np.array_equal(a, b) for a, b in zip(after, frozen))
 
 
-def test_command_line_run_leaves_checkpoint_metrics_gif_resumes_and_samples(tmp_path):
-    workdir = str(tmp_path / "mocogan")
-    argv = ["main.py", "--experiment", "texture", "--preset", "tiny", "--method", "mocogan", "--workdir", workdir]
-    main.entry(argv + ["--iterations", "2"])
-    run = runs.RunDirectory(workdir)
-    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint.endswith("ckpt-2")
-    assert os.path.getsize(os.path.join(run.samples_dir, "observed_vs_synthesised.gif")) > 0
-    assert json.load(open(run.metrics_path))["method"] == "mocogan"
-    main.entry(argv + ["--iterations", "3"])
-    history = run.read_history()
-    assert [row["iteration"] for row in history] == [1, 2, 3]
-    assert {"image_discriminator_loss", "video_discriminator_loss"} <= set(history[-1])
-    main.entry(["main.py", "--mode", "sample", "--workdir", workdir, "--num_frames", "12", "--num_samples", "2"])
+def test_command_line_run_leaves_checkpoint_metrics_gif_resumes_and_samples(resumed_cli_run):
+    run = resumed_cli_run(["--experiment", "texture"], "observed_vs_synthesised.gif", "mocogan")
+    assert {"image_discriminator_loss", "video_discriminator_loss"} <= set(run.read_history()[-1])
+    main.entry(["main.py", "--mode", "sample", "--workdir", run.path, "--num_frames", "12", "--num_samples", "2"])
     assert os.path.getsize(os.path.join(run.samples_dir, "sample_12f_seed0.gif")) > 0

@@ -1,18 +1,16 @@
 """STGCN (baselines/stgcn.py), the dynamic generator's competitor in AAAI'19 Table 2: network, recovery, runs."""
 
 import dataclasses
-import json
-import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import main
 from baselines.stgcn import STGCN, Descriptor, STGCNRecoveryTrainer, strided_conv3d
-from common import metrics, runs
+from common import metrics
 from dynamic_generator import configs
 from dynamic_generator.experiments.recover import load_incomplete_clip
+from dynamic_generator.restore import restore_trainer
 
 
 def test_descriptor_spans_the_frame_at_conv2_and_scores_each_video():
@@ -78,18 +76,7 @@ def test_occluded_values_do_not_reach_the_learning():
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-def test_command_line_run_leaves_checkpoint_metrics_gif_and_resumes(tmp_path):
-    workdir = str(tmp_path / "stgcn")
-    argv = ["main.py", "--experiment", "recover", "--preset", "tiny", "--method", "stgcn", "--workdir", workdir]
-    main.entry(argv + ["--iterations", "2"])
-    run = runs.RunDirectory(workdir)
-    assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint.endswith("ckpt-2")
-    assert os.path.getsize(os.path.join(run.samples_dir, "occluded_recovered_original.gif")) > 0
-    first = json.load(open(run.metrics_path))
-    assert first["method"] == "stgcn" and first["iterations"] == 2
-    main.entry(argv + ["--iterations", "3"])
-    assert [row["iteration"] for row in run.read_history()] == [1, 2, 3]
-    assert json.load(open(run.metrics_path))["iterations"] == 3
+def test_command_line_run_leaves_checkpoint_metrics_gif_and_resumes(resumed_cli_run):
+    run = resumed_cli_run(["--experiment", "recover"], "occluded_recovered_original.gif", "stgcn")
     with pytest.raises(ValueError, match="holds a --method stgcn run"):
-        from dynamic_generator.restore import restore_trainer
-        restore_trainer(workdir)
+        restore_trainer(run.path)
