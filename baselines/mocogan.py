@@ -228,7 +228,8 @@ class MoCoGANTrainer:
         variables = network.trainable_variables
         gradients = tape.gradient(loss, variables)
         # PyTorch Adam's weight_decay: L2 added to the gradient before the moments (not decoupled).
-        gradients = [gradient + self.settings.weight_decay * variable for gradient, variable in zip(gradients, variables)]
+        decay = self.settings.weight_decay
+        gradients = [gradient + decay * variable for gradient, variable in zip(gradients, variables)]
         self.optimizers[name].apply_gradients(zip(gradients, variables))
 
     def real_images(self):

@@ -25,7 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", default="synthetic:fire,synthetic:water", help="--data of each clip, comma-separated")
+    parser.add_argument("--clips", default="synthetic:fire,synthetic:water",
+                        help="--data of each clip, comma-separated")
     parser.add_argument("--iterations", default="250,500,1000,2000,4000", help="increasing iteration counts")
     parser.add_argument("--preset", default="quick", choices=("quick", "paper", "tiny"))
     parser.add_argument("--workdir", default=os.path.join(REPO, "checkpoints", "mocogan_budget"))
