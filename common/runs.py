@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import keras
 import tensorflow as tf
 import tqdm
 
@@ -198,6 +199,24 @@ class RunDirectory:
                 os.replace(temporary, path)
 
 
+ALL_VARIABLES = "all_variables"  # The checkpoint key of AllVariables.
+
+
+class AllVariables(tf.Module):
+    """Every variable of some Keras layers, in the layers' order, for `tf.train.Checkpoint`.
+
+    Keras 3 layers kept in Python lists or dicts (the generators' stacks of deconvolutions) are invisible to
+    `tf.train.Checkpoint`: a checkpoint of the model holds only directly assigned sub-layers. The trainable
+    variables were saved anyway through the optimizer's slots; non-trainable ones (MoCoGAN's BatchNorm running
+    averages, which its synthesis uses) were not. This lists every variable of each layer explicitly, by position
+    (`variable.path` carries Keras's auto-numbered model names, which differ from one instance to the next).
+    """
+
+    def __init__(self, layers):
+        super().__init__(name=ALL_VARIABLES)
+        self.by_layer = {name: list(layer.variables) for name, layer in layers.items()}
+
+
 class Checkpointer:
     """`tf.train.CheckpointManager` with restore-or-initialise that falls back to older complete checkpoints.
 
@@ -210,7 +229,13 @@ class Checkpointer:
 
     def __init__(self, directory, max_to_keep=3, **trackables):
         self.directory = directory
-        self.checkpoint = tf.train.Checkpoint(**trackables)
+        layers = {name: value for name, value in trackables.items() if isinstance(value, keras.layers.Layer)}
+        # Checkpoints written before ALL_VARIABLES existed: restored without it (see restore_or_initialize).
+        self.legacy_checkpoint = tf.train.Checkpoint(**trackables)
+        self.checkpoint = tf.train.Checkpoint(**trackables, **{ALL_VARIABLES: AllVariables(layers)}) if layers \
+            else self.legacy_checkpoint
+        # What a legacy checkpoint lacks: the layers' variables no optimizer holds (BatchNorm's running averages).
+        self.untracked = [variable.path for layer in layers.values() for variable in layer.non_trainable_variables]
         self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
 
     def remove_unfinished(self):
@@ -228,10 +253,16 @@ class Checkpointer:
         failures = []
         for path in candidates:
             try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
+                legacy = not any(name.startswith(f"{ALL_VARIABLES}/") for name, _ in tf.train.list_variables(path))
+                (self.legacy_checkpoint if legacy else self.checkpoint).restore(path).assert_existing_objects_matched()
             except Exception as error:  # noqa: BLE001 (OpError, IndexError "read less bytes", mismatches...)
                 failures.append(f"{os.path.basename(path)}: {' '.join(str(error).split())[:200]}")
                 continue
+            if legacy and self.checkpoint is not self.legacy_checkpoint and self.untracked:
+                print(f"warning: {path} was written before checkpoints held every variable: "
+                      f"{', '.join(self.untracked[:4])}{' ...' if len(self.untracked) > 4 else ''} start from their "
+                      f"initial values (BatchNorm running averages: samples drawn from this checkpoint are wrong "
+                      f"until training has run on; the next checkpoint holds them)", file=sys.stderr)
             if failures:
                 print(f"warning: skipped unreadable checkpoints ({'; '.join(failures)}); restored {path}",
                       file=sys.stderr)

@@ -11,6 +11,7 @@ import tensorflow as tf
 import main
 from baselines.mocogan import (MOCOGAN, ImageDiscriminator, MoCoGANTrainer, VideoDiscriminator, VideoGenerator,
                                stride_layers)
+from common import runs
 from data import sources
 from dynamic_generator import configs
 
@@ -93,3 +94,31 @@ def test_command_line_run_leaves_checkpoint_metrics_gif_resumes_and_samples(resu
     assert {"image_discriminator_loss", "video_discriminator_loss"} <= set(run.read_history()[-1])
     main.entry(["main.py", "--mode", "sample", "--workdir", run.path, "--num_frames", "12", "--num_samples", "2"])
     assert os.path.getsize(os.path.join(run.samples_dir, "sample_12f_seed0.gif")) > 0
+
+
+def test_a_restored_trainer_synthesises_what_the_trained_one_did(tmp_path):
+    """BatchNorm's running averages (MoCoGAN synthesises with them) are in the checkpoint, not only the weights."""
+    trainer = _trainer()
+    for _ in range(3):
+        trainer.train_iteration()
+    directory = str(tmp_path / "ckpt")
+    runs.Checkpointer(directory, **trainer.trackables()).save(3)
+    fresh = _trainer(seed=2)  # Other initial weights and running averages.
+    assert runs.Checkpointer(directory, **fresh.trackables()).restore_or_initialize()
+    for network in ("generator", "image_discriminator", "video_discriminator"):
+        assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in
+                   zip(getattr(trainer, network).variables, getattr(fresh, network).variables))
+    np.testing.assert_array_equal(trainer.synthesize(2, 5, seed=0), fresh.synthesize(2, 5, seed=0))
+
+
+def test_a_checkpoint_from_before_all_variables_restores_its_weights_and_says_what_it_lacks(tmp_path, capsys):
+    trainer = _trainer()
+    trainer.train_iteration()
+    directory = str(tmp_path / "ckpt")
+    legacy = tf.train.Checkpoint(**trainer.trackables())  # What Checkpointer wrote before AllVariables.
+    tf.train.CheckpointManager(legacy, directory, max_to_keep=3).save(checkpoint_number=1)
+    fresh = _trainer(seed=2)
+    assert runs.Checkpointer(directory, **fresh.trackables()).restore_or_initialize()
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in
+               zip(trainer.generator.trainable_variables, fresh.generator.trainable_variables))
+    assert "moving_mean" in capsys.readouterr().err
