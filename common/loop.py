@@ -51,7 +51,8 @@ def run_training(trainer, run, description):
     (Ctrl-C), so at most the iterations since the last checkpoint are lost when the process is killed.
 
     Returns:
-      dict with `iterations` (reached) and `seconds_per_iteration` (median over this session).
+      dict with `iterations` (reached) and `seconds_per_iteration` (median over this session; the run's recorded
+      value when it had nothing left to train).
     """
     config = trainer.config
     checkpointer = Checkpointer(run.checkpoint_dir, **trainer.trackables())
@@ -111,4 +112,7 @@ def run_training(trainer, run, description):
     finally:
         bar.close()  # Also when diverged: no progress bar printed after the error line.
     writer.flush()
-    return {"iterations": int(trainer.iteration.numpy()), "seconds_per_iteration": stopwatch.seconds_per_iteration()}
+    seconds = stopwatch.seconds_per_iteration()
+    if not stopwatch.durations:  # A finished run started again: keep what the sessions that trained it measured.
+        seconds = run.read_metrics().get("seconds_per_iteration", seconds)
+    return {"iterations": int(trainer.iteration.numpy()), "seconds_per_iteration": seconds}

@@ -214,3 +214,14 @@ def test_deterministic_runs_are_bit_identical(tmp_path):
         assert np.array_equal(first[key], second[key]), key
     assert first_history == second_history and len(first_history) == 5
     assert first_mse == second_mse
+
+
+def test_a_finished_run_started_again_keeps_its_recorded_seconds_per_iteration(tmp_path):
+    config = dataclasses.replace(TINY, num_iterations=2, checkpoint_every=1, sample_every=100)
+    run = runs.RunDirectory(str(tmp_path / "run"))
+    run.prepare(config)
+    first = run_training(Trainer(config, _observed(config)), run, "first")
+    assert first["seconds_per_iteration"] > 0
+    run.write_metrics(dict(first))
+    again = run_training(Trainer(config, _observed(config)), run, "again")  # Nothing left to train.
+    assert again == first
