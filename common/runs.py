@@ -258,7 +258,7 @@ class Checkpointer:
             except Exception as error:  # noqa: BLE001 (OpError, IndexError "read less bytes", mismatches...)
                 failures.append(f"{os.path.basename(path)}: {' '.join(str(error).split())[:200]}")
                 continue
-            if legacy and self.checkpoint is not self.legacy_checkpoint and self.untracked:
+            if legacy and self.untracked:  # Non-empty only when the checkpoint has AllVariables.
                 print(f"warning: {path} was written before checkpoints held every variable: "
                       f"{', '.join(self.untracked[:4])}{' ...' if len(self.untracked) > 4 else ''} start from their "
                       f"initial values (BatchNorm running averages: samples drawn from this checkpoint are wrong "
