@@ -5,8 +5,8 @@
 
 Reads each `--experiment recover` run's `history.jsonl`: `recon_mse`, the mean squared residual over the visible
 values ([-1, 1] scale) of the iteration's forward pass, and `recovery_error`, mean |recovered − original| over the
-occluded values ([0, 255]), both logged every `--log_every` iterations. Draws the two side by side (a baseline is a
-flat line in the right panel) and prints, per run, both at every `--every` iterations, with the visible MSE as the
+occluded values ([0, 255]), both logged every `--log_every` iterations (an STGCN run logs the latter only).
+Draws the two side by side (a baseline is a flat line in the right panel) and prints, per run, both at every `--every` iterations, with the visible MSE as the
 median of the logged values in the window ending there (one iteration's value jumps with the Adam step), its
 change from one window to the next, and the first iteration from which it falls by less than `--flat` per window:
 where the visible MSE has flattened, the rule the recovery presets' iteration counts follow (docs/recover.md).
@@ -61,6 +61,12 @@ def main(argv):
     for label, rows in curves.labelled_histories(argv[1:]).items():
         mse_series[label] = curves.logged(rows, "recon_mse")
         error_series[label] = curves.logged(rows, "recovery_error")
+        if not mse_series[label][0]:  # STGCN logs no visible MSE: its recovery error only.
+            print(f"\n{label}: recovery error every {FLAGS.every} iterations (no visible MSE logged)")
+            print("| iteration | recovery error |\n| --- | --- |")
+            ends = range(FLAGS.every, max(error_series[label][0], default=0) + 1, FLAGS.every)
+            print("\n".join(f"| {end} | {value_at(*error_series[label], end):.2f} |" for end in ends))
+            continue
         medians = windowed(*mse_series[label], FLAGS.every)
         errors = {end: value_at(*error_series[label], end) for end in medians}
         print(f"\n{label}: visible MSE (median over each {FLAGS.every}-iteration window) and recovery error at "
@@ -78,10 +84,11 @@ def main(argv):
     for entry in FLAGS.baseline:
         label, _, value = entry.partition("=")
         error_series[label] = ((min(span), max(span)), (float(value), float(value)))
-    panels = [writers.curve_plot({k: v for k, v in mse_series.items() if v[0]}, f"{FLAGS.title}: visible MSE",
-                                 "iteration", "MSE over visible values, [-1, 1]"),
-              writers.curve_plot({k: v for k, v in error_series.items() if v[0]}, f"{FLAGS.title}: recovery error",
-                                 "iteration", "error on occluded values, [0, 255]")]
+    mse_series = {k: v for k, v in mse_series.items() if v[0]}
+    panels = [writers.curve_plot(mse_series, f"{FLAGS.title}: visible MSE", "iteration",
+                                 "MSE over visible values, [-1, 1]")] if mse_series else []
+    panels.append(writers.curve_plot({k: v for k, v in error_series.items() if v[0]},
+                                     f"{FLAGS.title}: recovery error", "iteration", "error on occluded values, [0, 255]"))
     writers.write_png(FLAGS.out, np.concatenate(panels, axis=1))
     print(f"wrote {FLAGS.out}")
 

@@ -58,6 +58,17 @@ def machine_state():
             "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__}
 
 
+def _same_setting(stored, wanted):
+    """Whether a stored setting equals the wanted one; two spellings of one existing file or folder are equal.
+
+    A run made from one checkout (`/a/repo/../shared/clip.avi`) resumes from another (`/b/repo/../shared/...`).
+    """
+    if stored == wanted:
+        return True
+    return (isinstance(stored, str) and isinstance(wanted, str) and bool(stored) and bool(wanted)
+            and os.path.exists(stored) and os.path.exists(wanted) and os.path.samefile(stored, wanted))
+
+
 class RunDirectory:
     """`<workdir>/config.json, metrics.json, history.jsonl, ckpt/, tb/, samples/`."""
 
@@ -106,7 +117,7 @@ class RunDirectory:
                                  f"{wanted['experiment']!r}; choose another --workdir")
             stored = listed(configs.settings(self.read_config(type(config))))
             differing = sorted(key for key in wanted
-                               if key not in RESUMABLE_FIELDS and stored.get(key) != wanted[key])
+                               if key not in RESUMABLE_FIELDS and not _same_setting(stored.get(key), wanted[key]))
             if differing:
                 details = ", ".join(f"{key}: {stored.get(key)!r} there, {wanted[key]!r} now" for key in differing)
                 raise ValueError(f"--workdir {self.path} holds a run with another configuration ({details}); "

@@ -79,6 +79,20 @@ def test_config_stored_by_earlier_versions_loads_and_resumes(name, tmp_path):
         run.prepare(configs.with_settings(preset, {"seed": preset.seed + 1}))
 
 
+def test_a_run_resumes_when_its_clip_is_named_by_another_path(tmp_path):
+    # The Table 2 command stores `<checkout>/../shared/...`; the same table run from another checkout resumes.
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "clip.avi").write_bytes(b"clip")
+    (tmp_path / "clips" / "other.avi").write_bytes(b"clip")
+    run = runs.RunDirectory(str(tmp_path / "run"))
+    config = configs.with_settings(dg.TEXTURE_TINY, {"data": str(tmp_path / "checkout" / ".." / "clips" / "clip.avi")})
+    assert run.prepare(config) is False
+    assert run.prepare(configs.with_settings(config, {"data": str(tmp_path / "clips" / "clip.avi")})) is True
+    with pytest.raises(ValueError, match="another configuration \\(data: "):
+        run.prepare(configs.with_settings(config, {"data": str(tmp_path / "clips" / "other.avi")}))
+
+
 def test_unknown_stored_fields_are_an_error(tmp_path):
     stored = dict(configs.to_dict(dg.TEXTURE_TINY), warp_factor=9)
     with pytest.raises(ValueError, match="does not know: \\['warp_factor'\\]"):

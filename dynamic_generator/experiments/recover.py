@@ -14,8 +14,8 @@ from dynamic_generator import configs, export
 from dynamic_generator.experiments.texture import SAMPLE
 from dynamic_generator.train import RecoveryTrainer
 
-SHARED_RECOVERY_DATASET = os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data",
-                                       "trainingVideo", "recovery_dataset")
+SHARED_RECOVERY_DATASET = os.path.normpath(os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared",
+                                                        "data", "trainingVideo", "recovery_dataset"))
 
 def _mask_source(config):
     """The mask file, or `generated:<type>`, as metrics.json records it."""

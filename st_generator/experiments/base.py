@@ -12,7 +12,8 @@ from data import masks, sources, writers
 from st_generator import configs as st_configs
 from st_generator.restore import build_trainer
 
-SHARED_VIDEO = os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data", "trainingVideo")
+SHARED_VIDEO = os.path.normpath(os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data",
+                                             "trainingVideo"))
 
 # The shared clips with enough frames for several 32-frame segments (250-500 frames each), and a synthetic one.
 TABLE_CLIPS = (("fire", os.path.join("dynamicTexture", "fire", "fire.avi")),
