@@ -8,7 +8,8 @@ checkpoint to checkpoint: after each count of `--iterations` it synthesises text
 length and seed) and measures them against the observed clip with texture_eval's fooling rate and statistics
 distances. Prints a Markdown table, writes `budget.json` and a PNG of the fooling rate (and the motion-energy
 ratio) against iterations. A GAN has no likelihood to converge: "converged" here means the fooling rate and the
-distances stop changing beyond their spread over the fooling-rate seeds.
+distances stop changing beyond their spread over the fooling-rate seeds. Called again with more counts in the same
+`--workdir`, it reads back the counts already in `budget.json` and extends each run from where it stopped.
 """
 
 import argparse
@@ -34,16 +35,30 @@ def main():
     counts = [int(value) for value in args.iterations.split(",")]
     if counts != sorted(counts) or counts[0] <= 0:
         raise SystemExit(f"error: --iterations {args.iterations} must be positive and increasing")
+    from common import runs
     from data import sources
     from dynamic_generator import configs
     from dynamic_generator.experiments import texture, texture_eval
     base = dataclasses.replace(configs.PRESETS["texture"][args.preset], method="mocogan")
+    # Counts measured by an earlier call are read back: a run extended past a count cannot be measured there again.
+    budget_path = os.path.join(args.workdir, "budget.json")
+    earlier = {}
+    if os.path.isfile(budget_path):
+        with open(budget_path) as handle:
+            earlier = {(row["clip"], row["iterations"]): row for row in json.load(handle)["rows"]}
     rows = []
     for spec in args.clips.split(","):
         config = dataclasses.replace(base, data=spec)
         clip = sources.load_clips(spec, config.num_frames, config.image_size, config.seed)[0]
         workdir = os.path.join(args.workdir, sources.data_name(spec))
         for count in counts:
+            if (sources.data_name(spec), count) in earlier:
+                rows.append(earlier[(sources.data_name(spec), count)])
+                continue
+            trained = runs.RunDirectory(workdir).read_metrics().get("iterations", 0)
+            if trained > count:
+                raise SystemExit(f"error: {workdir} is trained to {trained} iterations, past {count}, and "
+                                 f"{budget_path} has no row for it; choose another --workdir or counts above {trained}")
             start = time.perf_counter()
             texture.train_mocogan(dataclasses.replace(config, num_iterations=count), workdir)
             seconds = time.perf_counter() - start
@@ -54,6 +69,8 @@ def main():
             rows.append(row)
             print(f"{row['clip']} {count}: fooling rate {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f}, "
                   f"motion ratio {row['motion_energy_ratio']:.2f}", flush=True)
+    measured = {(row["clip"], row["iterations"]): row for row in rows}
+    rows = [row for key, row in sorted({**earlier, **measured}.items())]  # Every count of this --workdir.
     lines = ["| clip | iterations | fooling rate | mean img | std img | spatial PSD | temporal PSD | motion ratio |",
              "|" + " --- |" * 8]
     lines += [f"| {row['clip']} | {row['iterations']} | {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f} "
@@ -62,7 +79,7 @@ def main():
     table = "\n".join(lines)
     print(table)
     os.makedirs(args.workdir, exist_ok=True)
-    with open(os.path.join(args.workdir, "budget.json"), "w") as handle:
+    with open(budget_path, "w") as handle:
         json.dump({"preset": args.preset, "rows": rows, "table": table}, handle, indent=1, default=float)
     _plot(rows, os.path.join(args.workdir, "budget.png"))
 
