@@ -5,11 +5,12 @@
 
 Reads each `--experiment recover` run's `history.jsonl`: `recon_mse`, the mean squared residual over the visible
 values ([-1, 1] scale) of the iteration's forward pass, and `recovery_error`, mean |recovered − original| over the
-occluded values ([0, 255]), both logged every `--log_every` iterations (an STGCN run logs the latter only).
-Draws the two side by side (a baseline is a flat line in the right panel) and prints, per run, both at every `--every` iterations, with the visible MSE as the
-median of the logged values in the window ending there (one iteration's value jumps with the Adam step), its
-change from one window to the next, and the first iteration from which it falls by less than `--flat` per window:
-where the visible MSE has flattened, the rule the recovery presets' iteration counts follow (docs/recover.md).
+occluded values ([0, 255]), both logged every `--log_every` iterations (an STGCN run logs the latter only). Draws
+the two side by side (a baseline is a flat line in the right panel) and prints, per run, both at every `--every`
+iterations, with the visible MSE as the median of the logged values in the window ending there (one iteration's
+value jumps with the Adam step), its change from one window to the next, and the first iteration from which it
+falls by less than `--flat` per window: where the visible MSE has flattened, the rule the recovery presets'
+iteration counts follow (docs/recover.md).
 The occluded ground truth is the test, not a tuning signal: it is printed, never used to choose.
 """
 

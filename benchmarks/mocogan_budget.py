@@ -42,18 +42,17 @@ def main():
     base = dataclasses.replace(configs.PRESETS["texture"][args.preset], method="mocogan")
     # Counts measured by an earlier call are read back: a run extended past a count cannot be measured there again.
     budget_path = os.path.join(args.workdir, "budget.json")
-    earlier = {}
+    measured = {}  # {(clip, iterations): row}, with the rows of earlier calls in this --workdir.
     if os.path.isfile(budget_path):
         with open(budget_path) as handle:
-            earlier = {(row["clip"], row["iterations"]): row for row in json.load(handle)["rows"]}
-    rows = []
+            measured = {(row["clip"], row["iterations"]): row for row in json.load(handle)["rows"]}
     for spec in args.clips.split(","):
         config = dataclasses.replace(base, data=spec)
         clip = sources.load_clips(spec, config.num_frames, config.image_size, config.seed)[0]
-        workdir = os.path.join(args.workdir, sources.data_name(spec))
+        name = sources.data_name(spec)
+        workdir = os.path.join(args.workdir, name)
         for count in counts:
-            if (sources.data_name(spec), count) in earlier:
-                rows.append(earlier[(sources.data_name(spec), count)])
+            if (name, count) in measured:
                 continue
             trained = runs.RunDirectory(workdir).read_metrics().get("iterations", 0)
             if trained > count:
@@ -64,13 +63,12 @@ def main():
             seconds = time.perf_counter() - start
             fakes = texture.restore_mocogan(workdir)[1].synthesize(
                 texture_eval.EVAL_NUM_SAMPLES, 2 * config.num_frames, seed=texture_eval.EVAL_SEED)
-            row = dict(clip=sources.data_name(spec), iterations=count, session_seconds=seconds,
+            row = dict(clip=name, iterations=count, session_seconds=seconds,
                        **texture_eval._evaluate(clip.frames, fakes, texture_eval.fooling_rate.DEFAULT_CONFIG))
-            rows.append(row)
+            measured[(name, count)] = row
             print(f"{row['clip']} {count}: fooling rate {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f}, "
                   f"motion ratio {row['motion_energy_ratio']:.2f}", flush=True)
-    measured = {(row["clip"], row["iterations"]): row for row in rows}
-    rows = [row for key, row in sorted({**earlier, **measured}.items())]  # Every count of this --workdir.
+    rows = [measured[key] for key in sorted(measured)]  # Every count of this --workdir.
     lines = ["| clip | iterations | fooling rate | mean img | std img | spatial PSD | temporal PSD | motion ratio |",
              "|" + " --- |" * 8]
     lines += [f"| {row['clip']} | {row['iterations']} | {row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f} "

@@ -65,8 +65,8 @@ def _same_setting(stored, wanted):
     """
     if stored == wanted:
         return True
-    return (isinstance(stored, str) and isinstance(wanted, str) and bool(stored) and bool(wanted)
-            and os.path.exists(stored) and os.path.exists(wanted) and os.path.samefile(stored, wanted))
+    return (isinstance(stored, str) and isinstance(wanted, str) and os.path.exists(stored) and os.path.exists(wanted)
+            and os.path.samefile(stored, wanted))
 
 
 class RunDirectory:
