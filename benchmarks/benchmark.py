@@ -47,6 +47,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
 
 # The authors' TF1 code as quoted to us from another machine of this kind, for the table when their code is
 # not run beside ours; `--authors_code DIR` times it in the same run instead (benchmarks/authors_code.py).

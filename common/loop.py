@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import distribute
-from common.runs import Checkpointer, Stopwatch, progress_bar
+from common.runs import Checkpointer, Stopwatch, progress_bar, warn_if_bfloat16_is_slow
 
 
 def _nonfinite_state(trainer):
@@ -55,6 +55,8 @@ def run_training(trainer, run, description):
       value when it had nothing left to train).
     """
     config = trainer.config
+    if getattr(config, "mixed_precision", False):
+        warn_if_bfloat16_is_slow()
     checkpointer = Checkpointer(run.checkpoint_dir, **trainer.trackables())
     restored = checkpointer.restore_or_initialize()
     start = int(trainer.iteration.numpy())

@@ -58,6 +58,40 @@ def machine_state():
             "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__}
 
 
+# CPU flags of native bfloat16 arithmetic; without them (or a GPU) TensorFlow emulates bfloat16 more slowly than float32.
+BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def bfloat16_warning(cpuinfo_text, has_gpu):
+    """The warning a `--mixed_precision` run prints where bfloat16 is slower than float32, else None.
+
+    `cpuinfo_text`: the text of /proc/cpuinfo (empty where there is none: no warning, nothing known).
+    On a CPU without AVX512-BF16 or AMX-BF16 the bfloat16 convolutions are emulated: 2.1x slower than float32 at the
+    texture quick preset on an AMD EPYC with AVX2 only, where a CPU with AMX-BF16 ran the paper presets 1.7-2.1x
+    faster (docs/speed.md).
+    """
+    flag_lines = [line for line in cpuinfo_text.splitlines() if line.startswith("flags")]
+    if has_gpu or not flag_lines:
+        return None
+    flags = set(flag_lines[0].split(":", 1)[-1].split())
+    if flags & set(BFLOAT16_CPU_FLAGS):
+        return None
+    return ("warning: --mixed_precision on a CPU without bfloat16 instructions (no avx512_bf16 or amx_bf16 in "
+            "/proc/cpuinfo): bfloat16 is emulated here and runs slower than float32 (measured 2.1x slower, "
+            "docs/speed.md); drop --mixed_precision on this machine")
+
+
+def warn_if_bfloat16_is_slow():
+    """Prints `bfloat16_warning` for this machine (see there)."""
+    text = ""
+    if os.path.isfile("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as handle:
+            text = handle.read()
+    warning = bfloat16_warning(text, bool(tf.config.list_physical_devices("GPU")))
+    if warning:
+        print(warning, flush=True)
+
+
 def _same_setting(stored, wanted):
     """Whether a stored setting equals the wanted one; two spellings of one existing file or folder are equal.
 

@@ -178,3 +178,18 @@ def test_transition_units_stay_alive_so_noise_drives_the_samples():
         assert alive >= 0.75 * hidden.shape[1], f"only {alive} of {hidden.shape[1]} units of {layer.name} alive"
     first, second = trainer.synthesize(1, 16, seed=0), trainer.synthesize(1, 16, seed=1)
     assert np.abs(first - second).mean() > 1e-3
+
+
+@pytest.mark.parametrize("flags, has_gpu, warns", [
+    ("fpu avx2 fma", False, True),                    # AVX2 only: bfloat16 emulated.
+    ("fpu avx512f avx512_bf16", False, False),        # Native bfloat16 dot products.
+    ("fpu avx512f amx_bf16 amx_tile", False, False),  # AMX.
+    ("fpu avx2 fma", True, False),                    # A GPU computes the convolutions.
+])
+def test_mixed_precision_warns_only_where_bfloat16_is_emulated(flags, has_gpu, warns):
+    cpuinfo = f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n"
+    warning = runs.bfloat16_warning(cpuinfo, has_gpu)
+    assert (warning is not None) == warns
+    if warns:
+        assert "--mixed_precision" in warning and "slower than float32" in warning
+    assert runs.bfloat16_warning("", has_gpu) is None  # Nothing known about the CPU: no warning.
