@@ -66,9 +66,9 @@ def bfloat16_warning(cpuinfo_text, has_gpu):
     """The warning a `--mixed_precision` run prints where bfloat16 is slower than float32, else None.
 
     `cpuinfo_text`: the text of /proc/cpuinfo (empty where there is none: no warning, nothing known).
-    On a CPU without AVX512-BF16 or AMX-BF16 the bfloat16 convolutions are emulated: 2.1x slower than float32 at the
-    texture quick preset on an AMD EPYC with AVX2 only, where a CPU with AMX-BF16 ran the paper presets 1.7-2.1x
-    faster (docs/speed.md).
+    On a CPU without AVX512-BF16 or AMX-BF16 the bfloat16 convolutions are emulated: 10-12x slower than float32 at
+    the texture and recovery quick presets on an AMD EPYC with AVX2 only, where a CPU with AMX-BF16 ran the paper
+    presets 1.7-2.1x faster (docs/speed.md).
     """
     flag_lines = [line for line in cpuinfo_text.splitlines() if line.startswith("flags")]
     if has_gpu or not flag_lines:
@@ -77,7 +77,7 @@ def bfloat16_warning(cpuinfo_text, has_gpu):
     if flags & set(BFLOAT16_CPU_FLAGS):
         return None
     return ("warning: --mixed_precision on a CPU without bfloat16 instructions (no avx512_bf16 or amx_bf16 in "
-            "/proc/cpuinfo): bfloat16 is emulated here and runs slower than float32 (measured 2.1x slower, "
+            "/proc/cpuinfo): bfloat16 is emulated here and runs slower than float32 (measured 10-12x slower, "
             "docs/speed.md); drop --mixed_precision on this machine")
 
 
