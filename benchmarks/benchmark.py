@@ -379,7 +379,8 @@ def describe(machine):
     """One line for a table's header: commit, CPU, cores, load, TensorFlow."""
     load = "/".join(f"{value:.2f}" for value in machine["load_average"])
     return (f"commit {machine['commit']}, {machine['cpu_model']}, {machine['cpus_usable']} of {machine['cpus']} "
-            f"CPUs, load {load} (1/5/15 min) at the start, TensorFlow {machine['tensorflow']}")
+            f"CPUs, load {load} (1/5/15 min) at the start, TensorFlow {machine['tensorflow']}, "
+            f"TF_ENABLE_ONEDNN_OPTS={machine.get('onednn_opts')}")
 
 
 def _write(path, value):

@@ -36,6 +36,8 @@ def machine_state():
     """Where and on what a figure was measured: commit, CPU model, cores, load, TensorFlow (kept in metrics.json).
 
     Machines differ and a loaded one runs slower; a figure without these cannot be compared with another.
+    `onednn_opts` is TF_ENABLE_ONEDNN_OPTS as the process saw it (None: TensorFlow's own choice, which leaves
+    oneDNN's kernels off on CPUs without AVX-512, several times slower: docs/speed.md).
     """
     repo = os.path.dirname(DEFAULT_ROOT)
 
@@ -55,7 +57,8 @@ def machine_state():
         cpu_model = names[0] if names else cpu_model
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"commit": commit or None, "cpu_model": cpu_model or None, "cpus": os.cpu_count(), "cpus_usable": usable,
-            "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__}
+            "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__,
+            "onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
 
 
 # CPU flags of native bfloat16 arithmetic; without them (or a GPU) TensorFlow emulates bfloat16 more slowly than float32.
