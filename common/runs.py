@@ -32,6 +32,14 @@ def write_json_atomic(path, value):
     os.replace(temporary, path)
 
 
+def _cpuinfo():
+    """The text of /proc/cpuinfo ("" where there is none): the CPU's model name and instruction-set flags."""
+    if not os.path.isfile("/proc/cpuinfo"):
+        return ""
+    with open("/proc/cpuinfo") as handle:
+        return handle.read()
+
+
 def machine_state():
     """Where and on what a figure was measured: commit, CPU model, cores, load, TensorFlow (kept in metrics.json).
 
@@ -50,11 +58,8 @@ def machine_state():
     commit = git("rev-parse", "--short", "HEAD")
     if commit and git("status", "--porcelain", "--untracked-files=no"):
         commit += "+uncommitted"
-    cpu_model = platform.processor()
-    if os.path.isfile("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as handle:
-            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-        cpu_model = names[0] if names else cpu_model
+    names = [line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")]
+    cpu_model = names[0] if names else platform.processor()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"commit": commit or None, "cpu_model": cpu_model or None, "cpus": os.cpu_count(), "cpus_usable": usable,
             "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__,
@@ -86,11 +91,7 @@ def bfloat16_warning(cpuinfo_text, has_gpu):
 
 def warn_if_bfloat16_is_slow():
     """Prints `bfloat16_warning` for this machine (see there)."""
-    text = ""
-    if os.path.isfile("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as handle:
-            text = handle.read()
-    warning = bfloat16_warning(text, bool(tf.config.list_physical_devices("GPU")))
+    warning = bfloat16_warning(_cpuinfo(), bool(tf.config.list_physical_devices("GPU")))
     if warning:
         print(warning, flush=True)
 
