@@ -94,6 +94,28 @@ def laplacian_heat_diffusion(video, visible, num_sweeps=500, rate=0.5):
     return filled
 
 
+def _visible_neighbours_in_time(video, visible):
+    """Per value: the frame index of the nearest visible value of that pixel before (-1 if none) and after
+    (num_frames if none), and those values (clamped indices where there is none)."""
+    num_frames = video.shape[0]
+    time = np.arange(num_frames).reshape(-1, 1, 1, 1)
+    previous = np.maximum.accumulate(np.where(visible, time, -1), axis=0)
+    following = np.minimum.accumulate(np.where(visible, time, num_frames)[::-1], axis=0)[::-1]
+    before = np.take_along_axis(video, np.clip(previous, 0, num_frames - 1), axis=0)
+    after = np.take_along_axis(video, np.clip(following, 0, num_frames - 1), axis=0)
+    return time, previous, following, before, after
+
+
+def _fill_in_time(video, visible, fill, fallback_sweeps):
+    """Visible values kept, occluded ones from `fill` (NaN where a pixel is never visible: heat diffusion)."""
+    recovered = np.where(visible, video, fill)
+    never = np.isnan(recovered)
+    if never.any():
+        diffused = laplacian_heat_diffusion(np.where(never, 0.0, recovered), ~never, num_sweeps=fallback_sweeps)
+        recovered = np.where(never, diffused, recovered)
+    return recovered
+
+
 def temporal_linear_interpolation(video, visible, fallback_sweeps=500):
     """Each occluded value is interpolated linearly in time between the nearest visible frames of that pixel.
 
@@ -101,24 +123,24 @@ def temporal_linear_interpolation(video, visible, fallback_sweeps=500):
     in any frame fall back to Laplacian heat diffusion.
     """
     video, visible = _check(video, visible)
-    num_frames = video.shape[0]
-    time = np.arange(num_frames).reshape(-1, 1, 1, 1)
-    previous = np.maximum.accumulate(np.where(visible, time, -1), axis=0)
-    following = np.minimum.accumulate(np.where(visible, time, num_frames)[::-1], axis=0)[::-1]
-    has_previous, has_following = previous >= 0, following < num_frames
-    before = np.take_along_axis(video, np.clip(previous, 0, num_frames - 1), axis=0)
-    after = np.take_along_axis(video, np.clip(following, 0, num_frames - 1), axis=0)
-    span = np.maximum(following - previous, 1)
-    fraction = (time - previous) / span
+    time, previous, following, before, after = _visible_neighbours_in_time(video, visible)
+    has_previous, has_following = previous >= 0, following < video.shape[0]
+    fraction = (time - previous) / np.maximum(following - previous, 1)
     both = before + fraction * (after - before)
-    recovered = np.where(has_previous & has_following, both,
-                         np.where(has_previous, before, np.where(has_following, after, np.nan)))
-    recovered = np.where(visible, video, recovered)
-    never = np.isnan(recovered)
-    if never.any():
-        diffused = laplacian_heat_diffusion(np.where(never, 0.0, recovered), ~never, num_sweeps=fallback_sweeps)
-        recovered = np.where(never, diffused, recovered)
-    return recovered
+    fill = np.where(has_previous & has_following, both,
+                    np.where(has_previous, before, np.where(has_following, after, np.nan)))
+    return _fill_in_time(video, visible, fill, fallback_sweeps)
+
+
+def nearest_visible_frame(video, visible, fallback_sweeps=500):
+    """Each occluded value copies the same pixel of the nearest frame where it is visible (the earlier one on a
+    tie); pixels never visible fall back to Laplacian heat diffusion. What a user would try first on slow clips."""
+    video, visible = _check(video, visible)
+    time, previous, following, before, after = _visible_neighbours_in_time(video, visible)
+    has_previous, has_following = previous >= 0, following < video.shape[0]
+    use_before = has_previous & (~has_following | (time - previous <= following - time))
+    fill = np.where(use_before, before, np.where(has_following, after, np.nan))
+    return _fill_in_time(video, visible, fill, fallback_sweeps)
 
 
 # ---- MRF: conditionals, parameter estimate, Gibbs ----------------------------------------------------------------

@@ -24,6 +24,18 @@ def part(part_class, default=None, settings=None):
     return dataclasses.field(default=default, metadata={"part": part_class, "settings": settings})
 
 
+def newer_setting(default, stored):
+    """A setting added after runs were stored: `default` for new configs, `stored` for a stored config that lacks
+    it (the behaviour those runs had), so that an old run resumes, and is compared, as what it ran."""
+    return dataclasses.field(default=default, metadata={"stored_default": stored})
+
+
+def _stored_defaults(config_class, present):
+    """{name: stored default} of `config_class`'s leaves that a stored config lacks (not in `present`)."""
+    return {field.name: field.metadata["stored_default"] for field in dataclasses.fields(config_class)
+            if "stored_default" in field.metadata and field.name not in present}
+
+
 def _parts(config_class):
     """[(field name, part class, exposed leaf names or None)] of `config_class`'s parts."""
     return [(field.name, field.metadata["part"], field.metadata["settings"])
@@ -132,6 +144,7 @@ def from_dict(config_class, values, where="config.json"):
             arguments[key] = None if value is None else from_dict(field.metadata["part"], value, where)
         else:
             arguments[key] = tuple(value) if isinstance(value, list) else value
+    arguments.update(_stored_defaults(config_class, values))
     return config_class(**arguments)
 
 
@@ -149,4 +162,5 @@ def _from_flat(config_class, values, present_parts):
         elif field.name in values:
             value = values[field.name]
             arguments[field.name] = tuple(value) if isinstance(value, list) else value
+    arguments.update(_stored_defaults(config_class, values))
     return config_class(**arguments)

@@ -1,9 +1,53 @@
-"""Layers both generators use: the authors' batch normalisation on the statistics of the current batch."""
+"""Layers both generators use: the authors' batch normalisation on the statistics of the current batch, with
+statistics taken over the observed positions only when the data are incomplete."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from common import distribute
+
+# `normalization_statistics` of a run on incomplete data: `visible` weighs every hidden position by the visible
+# fraction of the output it stands for (`visibility_weights`), so that positions whose output is never observed
+# cannot steer the statistics that normalise the observed ones; `all` takes them over every position as the
+# authors' batch normalisation does (what runs stored before the option was introduced ran with).
+NORMALIZATION_STATISTICS = ("visible", "all")
+
+
+def _pooling_matrix(source, target):
+    """[target, source]: row j averages the source positions i with floor(i · target / source) = j (a position of a
+    finer grid belongs to the coarse cell it falls in); with target >= source, row j picks the source position it
+    falls in."""
+    matrix = np.zeros([target, source], np.float32)
+    if target >= source:
+        matrix[np.arange(target), (np.arange(target) * source) // target] = 1.0
+        return matrix
+    matrix[(np.arange(source) * target) // source, np.arange(source)] = 1.0
+    return matrix / matrix.sum(axis=1, keepdims=True)
+
+
+def visibility_weights(visible, grid):
+    """The visible fraction of the output under each position of a hidden layer's grid.
+
+    Args:
+      visible: [batch, *output_dims, channels] mask, 1 where the output value is observed (e.g. a video's
+        [batch, frames, height, width, 3], or one frame's [frames, height, width, 3]).
+      grid: the hidden layer's sizes along the same dims (static ints), e.g. (t, h, w) or (h, w).
+
+    Returns:
+      float32 [batch, *grid, 1]: the mask averaged over channels, then over the output positions each hidden position
+      covers (the output divided into len(grid[k]) equal cells along every dim; for the strided transposed
+      convolutions of both generators this is average pooling by the layers' total stride).
+    """
+    weights = tf.reduce_mean(tf.cast(visible, tf.float32), axis=-1)
+    for axis, size in enumerate(grid, start=1):
+        source = weights.shape[axis]
+        if source == size:
+            continue
+        matrix = tf.constant(_pooling_matrix(source, size))
+        weights = tf.experimental.numpy.moveaxis(
+            tf.tensordot(weights, matrix, axes=[[axis], [1]]), -1, axis)
+    return weights[..., None]
 
 
 class FrameNormalization(keras.layers.Layer):
@@ -11,7 +55,8 @@ class FrameNormalization(keras.layers.Layer):
 
     `tf.contrib.layers.batch_norm` defaults in training mode: learnable centre β, no scale γ, ε = 0.001; the
     moving averages were never used, so there are none. `num_groups` splits the batch into groups that are
-    normalised separately (independent samples drawn together).
+    normalised separately (independent samples drawn together). `weights` (incomplete data) weighs each position
+    in the mean and variance (`visibility_weights`): a position of weight 0 has no say in the statistics.
     """
 
     def __init__(self, epsilon=1e-3, **kwargs):
@@ -22,7 +67,10 @@ class FrameNormalization(keras.layers.Layer):
     def build(self, input_shape):
         self.beta = self.add_weight(name="beta", shape=(input_shape[-1],), initializer="zeros")
 
-    def call(self, inputs, num_groups=1):
+    def call(self, inputs, num_groups=1, weights=None):
+        """inputs [batch, height, width, channels]; weights None or [batch, height, width, 1] (>= 0)."""
+        if weights is not None:
+            return self._weighted(inputs, num_groups, weights)
         replicas = distribute.num_replicas()
         # A tensor count of groups (an exported sampler's num_samples) always takes the grouped path.
         one_group = not tf.is_tensor(num_groups) and num_groups == 1
@@ -48,3 +96,26 @@ class FrameNormalization(keras.layers.Layer):
         mean, variance = tf.nn.moments(grouped, axes=[1, 2, 3], keepdims=True)
         normalized = (grouped - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
         return tf.reshape(normalized, shape)
+
+    def _weighted(self, inputs, num_groups, weights):
+        """Weighted moments, mean = Σ w·h / Σ w and variance = Σ w·(h − mean)² / Σ w, over batch (per group),
+        height and width, in float32; summed across replicas in a sharded step. A group whose weights are all 0
+        (nothing of it observed) takes plain statistics."""
+        dtype = inputs.dtype
+        shape = tf.shape(inputs)
+        grouped = tf.reshape(tf.cast(inputs, tf.float32), tf.concat([[num_groups, -1], shape[1:]], axis=0))
+        weights = tf.reshape(tf.cast(weights, tf.float32), tf.concat([[num_groups, -1], shape[1:3], [1]], axis=0))
+        context = tf.distribute.get_replica_context()
+        # A training step sharded over replicas normalises its one group over the whole batch, as above.
+        sharded = distribute.num_replicas() > 1 and not tf.is_tensor(num_groups) and num_groups == 1
+
+        def summed(values):  # Sums over each group's positions, then over the replicas' shares.
+            total = tf.reduce_sum(values, axis=[1, 2, 3], keepdims=True)
+            return context.all_reduce(tf.distribute.ReduceOp.SUM, total) if sharded else total
+
+        weights = tf.where(summed(weights) > 0, weights, tf.ones_like(weights))
+        count = summed(weights)
+        mean = summed(weights * grouped) / count
+        variance = summed(weights * tf.square(grouped - mean)) / count
+        normalized = (grouped - mean) * tf.math.rsqrt(variance + self.epsilon) + self.beta
+        return tf.cast(tf.reshape(normalized, shape), dtype)

@@ -3,6 +3,7 @@
 import dataclasses
 
 from common import configs, distribute
+from common.layers import NORMALIZATION_STATISTICS
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
@@ -33,13 +34,20 @@ REFRESH_SWEEPS = 10
 @dataclasses.dataclass(frozen=True)
 class IncompleteConfig:
     """Learning from incomplete videos (recover / inpaint, §4.3-4.4): a mask file (.mat, .npy, PNG folder or mask
-    video; empty = generate one of `mask_type`)."""
+    video; empty = generate one of `mask_type`), and where the emission's normalisation statistics are taken:
+    over the visible part of each frame only (`visible`), or over every position of every frame (`all`, the
+    authors' batch normalisation, under which missing frames and occluded regions steer the statistics of what is
+    seen; runs stored before this setting read as `all`). docs/fidelity.md."""
     mask: str = ""
     mask_type: str = "region"
+    normalization_statistics: str = configs.newer_setting("visible", stored="all")
 
     def validate(self):
         if self.mask_type not in MASK_TYPES:
             raise ValueError(f"--mask_type must be one of {MASK_TYPES}, got {self.mask_type!r}")
+        if self.normalization_statistics not in NORMALIZATION_STATISTICS:
+            raise ValueError(f"--normalization_statistics must be one of {NORMALIZATION_STATISTICS}, got "
+                             f"{self.normalization_statistics!r}")
         return self
 
 

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from common.layers import FrameNormalization
+from common.layers import FrameNormalization, visibility_weights
 
 # AAAI'19 §4.1 / §4.3 / §4.4 emission networks, as (filters, kernels, strides); a stride-1 layer is 'valid'
 # (the 150x150 network ends with a 7x7 valid deconvolution 144 -> 150), every other layer 'same'.
@@ -89,18 +89,23 @@ class EmissionModel(keras.Model):
         self.normalizations = [FrameNormalization(name=f"norm{i + 1}") for i in range(len(filters) - 1)]
         self.image_size = emission_output_size(kernels, strides)
 
-    def call(self, states, num_groups=1):
+    def call(self, states, num_groups=1, visible=None):
         """states [batch, time, input_dim] -> frames [batch, time, height, width, 3] in (-1, 1).
 
         Normalisation statistics are taken over all batch x time frames (the authors' convention), or per
-        group of clips when `num_groups` > 1.
+        group of clips when `num_groups` > 1. `visible` (incomplete clips: the frames' mask, [batch, time, height,
+        width, 3 or 1]) takes them over the observed part only: each position of a layer counts by the visible
+        fraction of the frame region it stands for, so a missing frame counts nowhere.
         """
         shape = tf.shape(states)
         hidden = tf.reshape(states, [-1, 1, 1, states.shape[-1]])
+        if visible is not None:
+            visible = tf.reshape(visible, [-1, *visible.shape[2:]])  # One mask per frame, as the frames are made.
         for index, deconvolution in enumerate(self.deconvolutions):
             hidden = deconvolution(hidden)
             if index < len(self.normalizations):
-                hidden = tf.nn.relu(self.normalizations[index](hidden, num_groups=num_groups))
+                weights = None if visible is None else visibility_weights(visible, hidden.shape[1:3])
+                hidden = tf.nn.relu(self.normalizations[index](hidden, num_groups=num_groups, weights=weights))
         frames = tf.tanh(tf.cast(hidden, tf.float32))
         return tf.reshape(frames, [shape[0], shape[1], self.image_size, self.image_size, 3])
 
@@ -119,7 +124,7 @@ class DynamicGenerator(keras.Model):
         self.appearance_dim = config.appearance_dim
         self.motion_dim = config.motion_dim
 
-    def call(self, noise, initial_state, appearance=None, motion=None, num_groups=1):
+    def call(self, noise, initial_state, appearance=None, motion=None, num_groups=1, visible=None):
         """Generates a chunk of frames.
 
         Args:
@@ -129,6 +134,8 @@ class DynamicGenerator(keras.Model):
             before it, as in the authors' code).
           motion: m, [batch, motion_dim], or None (§2.3: an input of the transition at every step).
           num_groups: independent groups of clips for the normalisation statistics.
+          visible: optional mask of the frames, [batch, time, height, width, 3]: normalisation statistics over the
+            visible values only (incomplete clips, `normalization_statistics` `visible`).
 
         Returns:
           frames [batch, time, height, width, 3] and the chunk's last state [batch, state_dim].
@@ -137,7 +144,7 @@ class DynamicGenerator(keras.Model):
         if appearance is not None and self.appearance_dim:
             tiled = tf.tile(appearance[:, None, :], [1, tf.shape(states)[1], 1])
             states = tf.concat([tiled, states], axis=-1)
-        return self.emission(states, num_groups=num_groups), last_state
+        return self.emission(states, num_groups=num_groups, visible=visible), last_state
 
     def build_all(self, batch_size=1, time=2):
         """Creates every weight with a dummy forward pass."""

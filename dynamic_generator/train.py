@@ -109,6 +109,9 @@ class Trainer:
             raise ValueError(f"the visible mask has shape {tuple(visible.shape)} but the observed clips have shape "
                              f"{None if observed is None else tuple(observed.shape)}; they must be equal")
         self.visible = None if visible is None else tf.constant(visible, tf.float32)
+        # Incomplete clips: what is not observed has no say in the emission's normalisation statistics either.
+        self.masked_statistics = visible is not None and config.incomplete is not None and \
+            config.incomplete.normalization_statistics == "visible"
         self.num_clips = int(observed.shape[0]) if observed is not None else num_clips
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
         # Weights and optimizer live in the strategy's scope (mirrored over its replicas); latents stay on the host
@@ -225,7 +228,7 @@ class Trainer:
         def energy(*values):
             current = dict(fixed, **dict(zip(names, values)))
             frames, _ = self.model(current["noise"], current["initial_state"], current.get("appearance"),
-                                   current.get("motion"))
+                                   current.get("motion"), visible=self._statistics_mask(visible))
             prior = 0.5 * tf.reduce_sum(tf.square(current["noise"]), axis=[1, 2])
             for name in names[1:]:
                 prior += 0.5 * tf.reduce_sum(tf.square(current[name]), axis=1)
@@ -252,15 +255,19 @@ class Trainer:
         """
         with tf.GradientTape() as tape:
             frames, last_state = self.model(noise, initial_state, clip_vectors.get("appearance"),
-                                            clip_vectors.get("motion"))
+                                            clip_vectors.get("motion"), visible=self._statistics_mask(visible))
             loss = tf.reduce_sum(self.reconstruction_energy(observed, frames, visible))
         variables = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss, self._mse(observed, frames, visible), last_state
 
-    def _generate_chunk(self, noise, initial_state, clip_vectors, num_groups):
+    def _statistics_mask(self, visible):
+        """The mask the normalisation statistics are taken over (`masked_statistics`), else None."""
+        return visible if self.masked_statistics else None
+
+    def _generate_chunk(self, noise, initial_state, clip_vectors, num_groups, visible=None):
         return self.model(noise, initial_state, clip_vectors.get("appearance"), clip_vectors.get("motion"),
-                          num_groups=num_groups)
+                          num_groups=num_groups, visible=visible)
 
     # ---- one iteration --------------------------------------------------------------------------------------
 
@@ -314,7 +321,7 @@ class Trainer:
                 loss, error, state = self._learn_step(observed, noise, state, vectors, **mask)
                 yield loss, error, acceptance
             else:
-                _, state = self._generate_step(noise, state, vectors, 1)
+                _, state = self._generate_step(noise, state, vectors, 1, self._statistics_mask(mask.get("visible")))
         self.latents.assign_clip_vectors(vectors, clips)
 
     # ---- reconstruction and synthesis -----------------------------------------------------------------------
@@ -327,13 +334,15 @@ class Trainer:
         """
         config = self.config
         batches = []
-        for clips in self.batches:  # Normalisation statistics per mini-batch, as in training.
+        for clips in self.batches:  # Normalisation statistics per mini-batch (and mask), as in training.
             state = self.latents.initial_state[clips]
             vectors = self.latents.clip_vectors(clips)
             chunks = []
             for chunk in range(config.num_chunks):
-                noise = self.latents.noise[clips, chunk * config.chunk_length:(chunk + 1) * config.chunk_length]
-                frames, state = self._generate_step(noise, state, vectors, 1)
+                frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
+                noise = self.latents.noise[clips, frames]
+                visible = self._statistics_mask(None if self.visible is None else self.visible[clips, frames])
+                frames, state = self._generate_step(noise, state, vectors, 1, visible)
                 chunks.append(frames.numpy())
             batches.append(np.concatenate(chunks, axis=1))
         return np.concatenate(batches, axis=0)

@@ -69,15 +69,15 @@ class ImputingTrainer(Trainer):
         mean, log_variance = self.encoder(videos)
         return mean + tf.exp(0.5 * log_variance) * self.rng.normal(tf.shape(mean)), mean, log_variance
 
-    def _impute(self, observed, visible, num_iterations):
+    def _impute(self, observed, visible, num_iterations, masked=False):
         def body(step, filled):
             latents, _, _ = self.sample_latents(filled)
-            return step + 1, visible * observed + (1.0 - visible) * self.model(latents)
+            return step + 1, visible * observed + (1.0 - visible) * self.generate(latents, visible, masked)
 
         _, filled = tf.while_loop(lambda step, _: step < num_iterations - 1, body,
                                   (tf.constant(0), visible * observed))
         mean, _ = self.encoder(filled)  # The last pass: the mean of q.
-        return visible * observed + (1.0 - visible) * self.model(mean)
+        return visible * observed + (1.0 - visible) * self.generate(mean, visible, masked)
 
     def infer_frozen(self, observed, visible, seed):
         """The imputed videos with the weights frozen (occluded values from the model, visible ones kept)."""
@@ -85,7 +85,8 @@ class ImputingTrainer(Trainer):
         rng_state = self.rng.state.numpy()
         self.rng.reset_from_seed(seed)
         filled = self._impute_step(observed, tf.constant(visible, tf.float32),
-                                   tf.constant(self.config.recovery_langevin_steps))
+                                   tf.constant(self.config.recovery_langevin_steps),
+                                   masked=self.config.normalization_statistics == "visible")
         self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.
         return filled.numpy()
 
@@ -95,7 +96,8 @@ class ImputingTrainer(Trainer):
 
     def reconstruct(self, latents=None):
         """G(mean of q(Z|x)) for every training segment (its current imputation)."""
-        return np.concatenate([self._generate_step(self.encoder(self.imputed[batch])[0], 1).numpy()
+        return np.concatenate([self._generate_step(self.encoder(self.imputed[batch])[0], 1,
+                                                   self._statistics_mask(batch)).numpy()
                                for batch in self.batches])
 
     def train_iteration(self):
@@ -127,7 +129,7 @@ class VAETrainer(ImputingTrainer):
     def negative_elbo(self, observed, visible, filled, noise):
         """Per segment −ELBO (constants dropped) for a given standard-normal `noise`, and the decoded videos."""
         mean, log_variance = self.encoder(filled)
-        videos = self.model(mean + tf.exp(0.5 * log_variance) * noise)
+        videos = self.generate(mean + tf.exp(0.5 * log_variance) * noise, visible, self.masked_statistics)
         return self.reconstruction_energy(observed, videos, visible) + gaussian_kl(mean, log_variance), videos
 
     def _update(self, observed, visible, filled):
@@ -157,7 +159,7 @@ class WakeSleepTrainer(ImputingTrainer):
         self._sleep_step = tf.function(lambda num_segments: self.sleep_on(*self.dream(num_segments)))
 
     def wake_loss(self, observed, visible, latents):
-        videos = self.model(latents)
+        videos = self.generate(latents, visible, self.masked_statistics)
         return tf.reduce_mean(self.reconstruction_energy(observed, videos, visible)), videos
 
     def _wake(self, observed, visible, filled):
@@ -221,7 +223,7 @@ class GANTrainer(Trainer):
 
     def _fakes(self, visible):
         latents = self.rng.normal([tf.shape(visible)[0], *self.config.latent_grid, self.config.latent_channels])
-        return self.model(latents) * visible
+        return self.generate(latents, visible, self.masked_statistics) * visible
 
     def discriminator_loss(self, real, fake):
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)

@@ -3,6 +3,7 @@
 import dataclasses
 
 from common import configs, distribute
+from common.layers import NORMALIZATION_STATISTICS
 from st_generator.models import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
@@ -65,6 +66,11 @@ class STConfig:
     test_masks: str = "m50,p20,b35"  # Test-time masks (stage test), comma-separated.
     recovery_langevin_steps: int = 200  # Also the VAE / wake-sleep imputation iterations at recovery.
     recovery_step_size: float = 0.05
+    # Incomplete data (§3.4: training or test segments with a mask): the generator's batch-normalisation statistics
+    # over the visible part of the output only (`visible`), or over every position (`all`, the authors' batch
+    # normalisation, under which the occluded positions steer the statistics of the visible ones; runs stored
+    # before this setting read as `all`). No effect on complete data. docs/fidelity.md.
+    normalization_statistics: str = configs.newer_setting("visible", stored="all")
 
     # Baselines (st_generator/baselines.py). `method` li_abp is `init` li (either flag sets both).
     method: str = "abp"
@@ -125,6 +131,9 @@ class STConfig:
         if self.baseline_updates < 0 or self.gan_learning_rate <= 0:
             raise ValueError(f"--baseline_updates must be 0 (matched to ABP) or positive and --gan_learning_rate "
                              f"positive, got {self.baseline_updates} and {self.gan_learning_rate}")
+        if self.normalization_statistics not in NORMALIZATION_STATISTICS:
+            raise ValueError(f"--normalization_statistics must be one of {NORMALIZATION_STATISTICS}, got "
+                             f"{self.normalization_statistics!r}")
         if self.stage not in STAGES:
             raise ValueError(f"--stage must be one of {STAGES}, got {self.stage!r}")
         for mask in (self.mask_type, *self.test_mask_types):

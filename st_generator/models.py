@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from common.layers import FrameNormalization
+from common.layers import FrameNormalization, visibility_weights
 
 # WACV'19 §4.1: Model-1 is fully convolutional (stationary in space and time); Model-2 is stationary in time only
 # (its latent is a 1x1xT0 sequence); Model-3 is non-stationary (one latent vector per clip).
@@ -62,12 +62,17 @@ class CroppedConv3DTranspose(keras.layers.Conv3DTranspose):
         return outputs + self.bias if self.use_bias else outputs
 
 
-def normalize_videos(normalization, hidden, num_groups=1):
+def normalize_videos(normalization, hidden, num_groups=1, visible=None):
     """`FrameNormalization` of [batch, t, h, w, c] activations: one normalisation over batch, time and space
-    ([batch·t, h, w, c]), per group of clips when `num_groups` > 1."""
+    ([batch·t, h, w, c]), per group of clips when `num_groups` > 1. With `visible` (the output's mask, [batch,
+    frames, height, width, channels]) each position is weighted by the visible fraction of the output cell it
+    stands for (`common.layers.visibility_weights`)."""
     shape = tf.shape(hidden)
     flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
-    return tf.reshape(normalization(flat, num_groups=num_groups), shape)
+    weights = None
+    if visible is not None:
+        weights = tf.reshape(visibility_weights(visible, hidden.shape[1:4]), [-1, *hidden.shape[2:4], 1])
+    return tf.reshape(normalization(flat, num_groups=num_groups, weights=weights), shape)
 
 
 class SpatialTemporalGenerator(keras.Model):
@@ -92,17 +97,19 @@ class SpatialTemporalGenerator(keras.Model):
             for i, (f, kernel, strides, padding) in enumerate(layer_specs(model, filters, first_kernel_time))]
         self.normalizations = [FrameNormalization(name=f"norm{i + 1}") for i in range(len(filters) - 1)]
 
-    def call(self, latents, num_groups=1):
+    def call(self, latents, num_groups=1, visible=None):
         """latents [batch, t, h, w, channels] -> video [batch, frames, height, width, 3].
 
         Normalisation statistics are over the whole batch (training, as the authors), or per group of clips when
-        `num_groups` > 1 (independent samples drawn together).
+        `num_groups` > 1 (independent samples drawn together). `visible` (incomplete data: the videos' mask,
+        [batch, frames, height, width, 3 or 1]) takes them over the observed part only: every hidden position
+        counts by the visible fraction of the output it stands for.
         """
         hidden = latents
         for index, deconvolution in enumerate(self.deconvolutions):
             hidden = deconvolution(hidden)
             if index < len(self.normalizations):
-                hidden = tf.nn.relu(normalize_videos(self.normalizations[index], hidden, num_groups))
+                hidden = tf.nn.relu(normalize_videos(self.normalizations[index], hidden, num_groups, visible))
         return tf.tanh(hidden)
 
 

@@ -41,7 +41,8 @@ class Trainer:
       config: a validated `STConfig`.
       observed: float32 [segments, frames, height, width, 3] in [-1, 1].
       visible: optional mask of the same shape, 1 where seen (§3.4: the energy then ignores the other values, in
-        inference and learning); None = complete data.
+        inference and learning); None = complete data. With `normalization_statistics` `visible` (the default) the
+        generator's normalisation statistics then ignore them too (`masked_statistics`).
     """
 
     def __init__(self, config, observed, visible=None):
@@ -54,6 +55,8 @@ class Trainer:
             raise ValueError(f"the visible mask has shape {tuple(visible.shape)} but the segments have shape "
                              f"{tuple(observed.shape)}; they must be equal")
         self.visible = np.ones_like(observed) if visible is None else np.asarray(visible, np.float32)
+        # Incomplete data: what is not observed has no say in the normalisation statistics either.
+        self.masked_statistics = visible is not None and config.normalization_statistics == "visible"
         # Training never sees an occluded value: it is zeroed here, and the energy masks it anyway.
         self.observed = observed * self.visible
         self.num_segments = len(observed)
@@ -117,32 +120,37 @@ class Trainer:
         """Per-segment ||x − G(Z)||² / (2σ²) over the visible values only (Eq. 3; §3.4 for incomplete data), [batch]."""
         return self.weight * tf.reduce_sum(tf.square(observed - videos) * visible, axis=[1, 2, 3, 4])
 
-    def energy(self, latents, observed, visible):
+    def generate(self, latents, visible, masked, num_groups=1):
+        """G_W(Z), its normalisation statistics over the `visible` part of the output when `masked` (a Python bool:
+        each setting is its own trace) and over every position otherwise."""
+        return self.model(latents, num_groups=num_groups, visible=visible if masked else None)
+
+    def energy(self, latents, observed, visible, masked=False):
         """Eq. (3): the negative log posterior of Z up to a constant, per segment, [batch]."""
         prior = 0.5 * tf.reduce_sum(tf.square(latents), axis=[1, 2, 3, 4])
-        return self.reconstruction_energy(observed, self.model(latents), visible) + prior
+        return self.reconstruction_energy(observed, self.generate(latents, visible, masked), visible) + prior
 
     # ---- compiled steps -------------------------------------------------------------------------------------
 
-    def _langevin_draws(self, observed, latents, visible, num_steps, step_size):
+    def _langevin_draws(self, observed, latents, visible, num_steps, step_size, masked=False):
         """The N(0, I) draws of every Langevin step, per segment: {"noises": [[segments, num_steps, t, h, w, c]]}."""
         return {"noises": [self.rng.normal([latents.shape[0], num_steps, *latents.shape[1:]])]}
 
-    def _model_draws(self, visible):
+    def _model_draws(self, visible, masked=False):
         """LI-ABP's Z̃ ~ N(0, I), one per segment of the batch: {"sampled": [segments, t, h, w, c]}."""
         return {"sampled": self.rng.normal([visible.shape[0], *self.config.latent_grid,
                                                   self.config.latent_channels])}
 
-    def _infer(self, observed, latents, visible, num_steps, step_size, noises):
+    def _infer(self, observed, latents, visible, num_steps, step_size, masked=False, noises=None):
         """Step 1 of ABP: `num_steps` Langevin steps on Z given the (visible) pixels, from `latents` (Eq. 4).
 
         Returns a 1-tuple (the final Z), the shape `distribute.sharded_step` joins.
         """
-        final, _ = langevin.langevin_sample(lambda z: self.energy(z, observed, visible), [latents], step_size,
+        final, _ = langevin.langevin_sample(lambda z: self.energy(z, observed, visible, masked), [latents], step_size,
                                             num_steps, noises=noises, unroll=distribute.num_replicas() > 1)
         return (final[0],)
 
-    def _learn(self, observed, latents, visible):
+    def _learn(self, observed, latents, visible, masked=False):
         """Step 2 of ABP: one Adam step on W given the inferred Z (Eq. 5, the average over segments).
 
         Returns (loss, squared error over visible values, visible values) of this replica's segments; summed over
@@ -150,7 +158,7 @@ class Trainer:
         """
         batch_size = latents.shape[0] * distribute.num_replicas()  # The whole batch's (static).
         with tf.GradientTape() as tape:
-            videos = self.model(latents)
+            videos = self.generate(latents, visible, masked)
             # A sum over the replica's segments divided by the whole batch's size: the optimizer sums the replicas'
             # gradients, so the step is the one-device step on the batch mean.
             loss = tf.reduce_sum(self.reconstruction_energy(observed, videos, visible)) / batch_size
@@ -158,14 +166,15 @@ class Trainer:
         self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss, tf.reduce_sum(tf.square(observed - videos) * visible), tf.reduce_sum(visible)
 
-    def _learn_initialization(self, visible, sampled):
+    def _learn_initialization(self, visible, sampled, masked=False):
         """LI-ABP (§3.3): Z̃ ~ N(0, I) (`sampled`), Ĩ = G_W(Z̃), one Adam step on V for ||Z̃ − f_V(Ĩ)||².
 
-        Ĩ is masked like the segments of the batch, so that f_V learns to read the inputs it will be given.
+        Ĩ is masked like the segments of the batch, so that f_V learns to read the inputs it will be given (and
+        generated with the statistics of that mask when `masked`, as the segments are fitted).
         Returns (this replica's share of the batch's mean loss,).
         """
         batch_size = sampled.shape[0] * distribute.num_replicas()
-        videos = tf.stop_gradient(self.model(sampled)) * visible
+        videos = tf.stop_gradient(self.generate(sampled, visible, masked)) * visible
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(tf.square(sampled - self.init_network(videos))) / batch_size
         variables = self.init_network.trainable_variables
@@ -175,8 +184,8 @@ class Trainer:
     def _initialize(self, observed):
         return self.init_network(observed)
 
-    def _generate(self, latents, num_groups):
-        return self.model(latents, num_groups=num_groups)
+    def _generate(self, latents, num_groups, visible=None):
+        return self.model(latents, num_groups=num_groups, visible=visible)
 
     # ---- one iteration --------------------------------------------------------------------------------------
 
@@ -194,13 +203,18 @@ class Trainer:
                 start, steps = self.latents[batch], config.num_langevin_steps
             else:  # LI-ABP: start from the initialisation network.
                 start, steps = self._initialize_step(observed), config.li_langevin_steps
-            latents, = self._infer_step(observed, start, visible, steps, config.langevin_step_size)
+            masked = self.masked_statistics
+            latents, = self._infer_step(observed, start, visible, steps, config.langevin_step_size, masked=masked)
             self.latents[batch].assign(latents)
-            loss, squared_error, num_visible = self._learn_step(observed, latents, visible)
+            loss, squared_error, num_visible = self._learn_step(observed, latents, visible, masked=masked)
             losses.append(float(loss))
             errors.append(float(squared_error) / max(float(num_visible), 1.0))
             if self.init_network is not None:
-                init_losses.append(float(self._learn_init_step(self._sample_masks(batch, visible))[0]))
+                sample_masks = self._sample_masks(batch, visible)
+                # Occluded samples (`li_occluded_samples`) are generated with their own masks' statistics.
+                masked_samples = masked or (config.normalization_statistics == "visible"
+                                            and sample_masks is not visible)
+                init_losses.append(float(self._learn_init_step(sample_masks, masked=masked_samples)[0]))
         self.iteration.assign_add(1)
         result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
         if init_losses:
@@ -224,9 +238,15 @@ class Trainer:
     # ---- reconstruction, recovery, synthesis ------------------------------------------------------------------
 
     def reconstruct(self, latents=None):
-        """G_W(Z) for every segment, batch by batch as in training, float32 [segments, frames, height, width, 3]."""
+        """G_W(Z) for every segment, batch by batch as in training (normalisation statistics over the visible part
+        with `masked_statistics`), float32 [segments, frames, height, width, 3]."""
         latents = self.latents if latents is None else latents
-        return np.concatenate([self._generate_step(latents[batch], 1).numpy() for batch in self.batches])
+        return np.concatenate([self._generate_step(latents[batch], 1, self._statistics_mask(batch)).numpy()
+                               for batch in self.batches])
+
+    def _statistics_mask(self, batch):
+        """The mask of the segments in `batch` when the statistics are masked, else None."""
+        return tf.constant(self.visible[batch]) if self.masked_statistics else None
 
     def recover(self):
         """Visible pixels kept, occluded ones from G_W(Z) with the inferred Z (§3.4)."""
@@ -256,10 +276,12 @@ class Trainer:
             start = self.rng.normal([len(observed), *config.latent_grid, config.latent_channels])
         else:
             start = self._initialize_step(observed)
+        # New segments with occluded values: their statistics over what is visible (`normalization_statistics`).
+        masked = config.normalization_statistics == "visible"
         latents, = self._infer_one_device(observed, start, visible, config.recovery_langevin_steps,
-                                          config.recovery_step_size)
+                                          config.recovery_step_size, masked=masked)
         self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.
-        return self._generate_step(latents, 1).numpy()
+        return self._generate_step(latents, 1, visible if masked else None).numpy()
 
     @property
     def per_sample_normalization(self):

@@ -60,10 +60,20 @@ def segment_masks(mask_type, shape, seed):
     return np.stack([masks.generate_mask(mask_type, shape[1], shape[2], seed=1000 * seed + index)
                      for index in range(shape[0])])
 
+def per_segment(fill, segments, visible):
+    """A baseline `fill(video, visible)` of baselines/recovery.py on every segment separately (sees only what is
+    visible)."""
+    return np.stack([fill(segment * mask, mask) for segment, mask in zip(segments, visible)])
+
+
 def heat_diffusion(segments, visible):
     """The LHD baseline (WACV'19 §4.2) on every segment separately."""
-    return np.stack([recovery_baselines.laplacian_heat_diffusion(segment * mask, mask)
-                     for segment, mask in zip(segments, visible)])
+    return per_segment(recovery_baselines.laplacian_heat_diffusion, segments, visible)
+
+
+# Table 1's simple baselines beside LHD (not in the paper): what a user would try first on blocked frames.
+FRAME_BASELINES = {"linear": recovery_baselines.temporal_linear_interpolation,
+                   "nearest": recovery_baselines.nearest_visible_frame}
 
 def write_recovery(run, name, original, visible, recovered, lhd=None, max_segments=2):
     """occluded | recovered | (LHD |) original, the first segments one after another: GIF, MP4 and strip."""

@@ -5,16 +5,17 @@ import os
 
 from common import configs, registry, runs
 from st_generator import configs as st_configs, export, paper
-from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
-                                           segment_masks, selected_clips, table_clips, train, write_recovery,
-                                           write_table)
+from st_generator.experiments.base import (FRAME_BASELINES, cell, default_workdir, errors, finished, heat_diffusion,
+                                           load_segments, per_segment, segment_masks, selected_clips, table_clips,
+                                           train, write_recovery, write_table)
 
 def run_interpolation(config, workdir=None, quiet=False):
     """Table 1: Model-2 learns one clip with blocked frames (training-time masked energy) and fills them in.
 
     `mask_type` is `middle_frames` (8 consecutive frames in the middle) or `frame_blocks` (3 blocks of 3 frames at
     random places). The error is the mean absolute difference over occluded pixels in [-1, 1] (the paper's scale;
-    [0, 255] in `recovery_error_255`); LHD beside it.
+    [0, 255] in `recovery_error_255`); LHD, temporal linear interpolation and the nearest visible frame beside it
+    (`lhd_`, `linear_`, `nearest_` keys).
 
     Returns:
       (run directory path, metrics dict).
@@ -26,7 +27,10 @@ def run_interpolation(config, workdir=None, quiet=False):
     trainer, loop = train(config, run, segments, visible, f"st_interpolate {clip.name} ({config.mask_type})")
     recovered, lhd = trainer.recover(), heat_diffusion(segments, visible)
     result = dict(loop, **errors("", recovered, segments, visible), **errors("lhd_", lhd, segments, visible),
-                  clip=clip.name, data=clip.source, mask=config.mask_type, init=config.init)
+                  clip=clip.name, data=clip.source, mask=config.mask_type, init=config.init,
+                  normalization_statistics=config.normalization_statistics)
+    for name, fill in FRAME_BASELINES.items():
+        result.update(errors(f"{name}_", per_segment(fill, segments, visible), segments, visible))
     paths = write_recovery(run, "occluded_recovered_lhd_original", segments, visible, recovered, lhd)
     run.write_metrics(result)
     if not quiet:
@@ -35,10 +39,11 @@ def run_interpolation(config, workdir=None, quiet=False):
     return run.path, result
 
 def interpolation_table(config, workdir=None, clips=None):
-    """Table 1 in one command: Model-2 on each clip, both frame masks, ABP and LI-ABP beside LHD.
+    """Table 1 in one command: Model-2 on each clip, both frame masks, ABP and LI-ABP beside LHD, temporal linear
+    interpolation and the nearest visible frame (the last two are computed here for runs stored without them).
 
     Returns:
-      list of rows {clip, mask, abp, li, lhd}.
+      list of rows {clip, mask, abp, li, lhd, linear, nearest}.
     """
     workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_interpolate", f"table_{config.preset}")
     os.makedirs(workdir, exist_ok=True)
@@ -51,18 +56,32 @@ def interpolation_table(config, workdir=None, clips=None):
                 case = dataclasses.replace(config, data=data, mask_type=mask, init=init).validate()
                 run = runs.RunDirectory(os.path.join(workdir, name, f"{mask}_{init}"))
                 results[init] = finished(run, case) or run_interpolation(case, run.path)[1]
-            rows.append(dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
-                             li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"]))
+            row = dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
+                       li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"])
+            for baseline in FRAME_BASELINES:
+                row[baseline] = results["abp"].get(f"{baseline}_recovery_error")
+                if row[baseline] is None:
+                    row[baseline] = _frame_baseline_error(baseline, case)
+            rows.append(row)
     title = (f"Interpolation error (mean absolute, pixels in [-1, 1]) over occluded frames, Model-2 "
              f"({config.preset} preset: {config.image_size}x{config.image_size}, {config.num_frames} frames, "
              f"{config.num_iterations} iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = "
              f"3 blocks of 3 frames), then the paper's Table 1 (64x64, its own clips; its 'ours' in the ABP column; "
              f"same kind as ours: {', '.join(f'{theirs} ~ {mine}' for mine, theirs in paper.SAME_KIND.items())})")
-    lines = [[row["clip"], row["mask"], cell(row["abp"]), cell(row["li"]), cell(row["lhd"])] for row in rows]
-    lines += paper.table_1_lines()
-    write_table(workdir, title, ["clip", "mask", "ABP", "LI-ABP", "LHD"], lines,
+    lines = [[row["clip"], row["mask"], cell(row["abp"]), cell(row["li"]), cell(row["lhd"]), cell(row["linear"]),
+              cell(row["nearest"])] for row in rows]
+    lines += [line + ["–", "–"] for line in paper.table_1_lines()]
+    write_table(workdir, title, ["clip", "mask", "ABP", "LI-ABP", "LHD", "linear", "nearest frame"], lines,
                  dict(config=configs.to_dict(config), rows=rows))
     return rows
+
+
+def _frame_baseline_error(baseline, config):
+    """A simple baseline's error on the clip and mask of `config` (the run's own mask, drawn from its seed)."""
+    _, segments = load_segments(dataclasses.replace(config, max_segments=1))
+    visible = segment_masks(config.mask_type, segments.shape, config.seed)
+    filled = per_segment(FRAME_BASELINES[baseline], segments, visible)
+    return errors("", filled, segments, visible)["recovery_error"]
 
 
 def _table_mode(config, workdir, options):
