@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, langevin, sampling
+from common import distribute, langevin, metrics, sampling
 from data import masks, writers
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
 
@@ -60,6 +60,9 @@ class Trainer:
         # Training never sees an occluded value: it is zeroed here, and the energy masks it anyway.
         self.observed = observed * self.visible
         self.num_segments = len(observed)
+        # The whole segments (occluded values included) when the experiment knows them: read only to log the
+        # recovery error over the occluded values (`recovery_error`, [-1, 1]) at every logged iteration.
+        self.original = None
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
         # Weights and Adam slots live in the strategy's scope (mirrored over its replicas); the chains' latents and
         # the RNG stay on the host, and every replica gets its share of the segments of a batch.
@@ -219,6 +222,10 @@ class Trainer:
         result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
         if init_losses:
             result["init_loss"] = float(np.mean(init_losses))
+        iteration = int(self.iteration.numpy())
+        if self.original is not None and (iteration % config.log_every == 0 or iteration == config.num_iterations):
+            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible) \
+                / metrics.TO_PIXEL_SCALE
         return result
 
     def _sample_masks(self, batch, visible):

@@ -19,19 +19,34 @@ LEGACY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "legac
 _ST_BEFORE = dict(baseline_updates=0)
 _ST_QUICK_BEFORE = dict(_ST_BEFORE, num_iterations=20, learning_rate=0.001, recovery_langevin_steps=100, log_every=5,
                         sample_every=10, checkpoint_every=10)
-LEGACY_RUNS = {"texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
-               # Stored when the recovery presets used the authors' energy weight (before 2026-12-06).
-               "recover_paper": (dg.DynamicGeneratorConfig, dataclasses.replace(dg.RECOVER_PAPER,
-                                                                                 energy_scale="authors")),
-               "inpaint_tiny": (dg.DynamicGeneratorConfig, dg.INPAINT_TINY),
-               "action_quick": (dg.DynamicGeneratorConfig, dg.ACTION_QUICK),
-               "animate_tiny": (dg.DynamicGeneratorConfig, dg.ANIMATE_TINY),
-               "st_recover_tiny": (st.STConfig, dataclasses.replace(st.RECOVER_TINY, **_ST_BEFORE)),
-               "st_synthesis_model1_quick": (st.STConfig, st.model_variant(dataclasses.replace(
-                   st.SYNTHESIS_QUICK, latent_channels=100, **_ST_QUICK_BEFORE), 1)),
-               "st_multimodal_quick": (st.MultimodalConfig, configs.with_settings(st.MULTIMODAL_QUICK, dict(
-                   num_speakers=4, num_repetitions=3, train_speakers=0, test_speakers=0, num_iterations=200,
-                   learning_rate=0.001, recovery_langevin_steps=100, recovery_step_size=0.05, sample_every=50)))}
+
+
+def _stored_before_masked_statistics(config):
+    """A config as read from a run stored before `normalization_statistics` existed: `all`, what those runs did."""
+    if isinstance(config, st.MultimodalConfig):
+        return dataclasses.replace(config, video=_stored_before_masked_statistics(config.video))
+    if isinstance(config, st.STConfig):
+        return dataclasses.replace(config, normalization_statistics="all")
+    if config.incomplete is not None:
+        return dataclasses.replace(config, incomplete=dataclasses.replace(config.incomplete,
+                                                                          normalization_statistics="all"))
+    return config
+
+
+LEGACY_RUNS = {name: (config_class, _stored_before_masked_statistics(preset))
+               for name, (config_class, preset) in {
+    "texture_tiny": (dg.DynamicGeneratorConfig, dg.TEXTURE_TINY),
+    # Stored when the recovery presets used the authors' energy weight (before 2026-12-06).
+    "recover_paper": (dg.DynamicGeneratorConfig, dataclasses.replace(dg.RECOVER_PAPER, energy_scale="authors")),
+    "inpaint_tiny": (dg.DynamicGeneratorConfig, dg.INPAINT_TINY),
+    "action_quick": (dg.DynamicGeneratorConfig, dg.ACTION_QUICK),
+    "animate_tiny": (dg.DynamicGeneratorConfig, dg.ANIMATE_TINY),
+    "st_recover_tiny": (st.STConfig, dataclasses.replace(st.RECOVER_TINY, **_ST_BEFORE)),
+    "st_synthesis_model1_quick": (st.STConfig, st.model_variant(dataclasses.replace(
+        st.SYNTHESIS_QUICK, latent_channels=100, **_ST_QUICK_BEFORE), 1)),
+    "st_multimodal_quick": (st.MultimodalConfig, configs.with_settings(st.MULTIMODAL_QUICK, dict(
+        num_speakers=4, num_repetitions=3, train_speakers=0, test_speakers=0, num_iterations=200,
+        learning_rate=0.001, recovery_langevin_steps=100, recovery_step_size=0.05, sample_every=50)))}.items()}
 
 
 def test_parts_are_present_only_where_the_experiment_has_them():

@@ -88,8 +88,12 @@ def write_recovery(run, name, original, visible, recovered, lhd=None, max_segmen
             writers.write_mp4(run.sample_path(f"{name}.mp4"), video),
             writers.write_png(run.sample_path(f"{name}_strip.png"), writers.frame_strip(panels, every=every))]
 
-def train(config, run, observed, visible=None, description=""):
+def train(config, run, observed, visible=None, description="", original=None):
+    """Builds the method's trainer and runs the loop; `original` (the whole segments) is read only to log the
+    recovery error over the occluded values at every logged iteration (ABP and LI-ABP)."""
     trainer = build_trainer(config, observed, visible)  # Refuses bad settings before the run directory exists.
+    if original is not None and visible is not None:
+        trainer.original = np.asarray(original, np.float32)
     run.prepare(config)
     loop = run_training(trainer, run, description)
     return trainer, loop

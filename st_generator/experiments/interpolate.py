@@ -24,7 +24,8 @@ def run_interpolation(config, workdir=None, quiet=False):
     clip, segments = load_segments(dataclasses.replace(config, max_segments=1))
     visible = segment_masks(config.mask_type, segments.shape, config.seed)
     run = runs.RunDirectory(workdir or default_workdir(config))
-    trainer, loop = train(config, run, segments, visible, f"st_interpolate {clip.name} ({config.mask_type})")
+    trainer, loop = train(config, run, segments, visible, f"st_interpolate {clip.name} ({config.mask_type})",
+                          original=segments)
     recovered, lhd = trainer.recover(), heat_diffusion(segments, visible)
     result = dict(loop, **errors("", recovered, segments, visible), **errors("lhd_", lhd, segments, visible),
                   clip=clip.name, data=clip.source, mask=config.mask_type, init=config.init,
