@@ -68,6 +68,7 @@ def test_mini_batches_cover_every_clip_once_and_infer_every_latent():
         assert all(not np.allclose(value[i], after[i]) for i in range(len(observed))), name
 
 
+@pytest.mark.slow
 def test_action_run_writes_figure3_and_held_out_mse_and_resumes(tmp_path):
     config = with_settings(TINY, dict(num_held_out=2, num_iterations=2))
     path, result = action.train_action(config, str(tmp_path / "run"), inference_iterations=2)
@@ -88,6 +89,7 @@ def test_action_run_writes_figure3_and_held_out_mse_and_resumes(tmp_path):
     assert resumed["iterations"] == 3
 
 
+@pytest.mark.slow
 def test_inference_on_new_clips_keeps_weights_and_explains_the_clips(tmp_path):
     config = dataclasses.replace(TINY, num_iterations=4)
     path, _ = action.train_action(config, str(tmp_path / "run"))

@@ -76,6 +76,7 @@ def test_prediction_errors_against_truth_and_copy_baseline():
     assert row["copy_first_frame"] == pytest.approx(np.mean(np.square(frames[1:] - frames[0])))
 
 
+@pytest.mark.slow
 def test_animate_run_and_animating_an_image_file(tmp_path):
     config = with_settings(TINY, dict(num_held_out=2, num_iterations=2))
     path, result = animate.train_animate(config, str(tmp_path / "run"))

@@ -451,6 +451,7 @@ def test_bad_input(files, tmp_path, capsys, case_id, argv, expected):
         assert _snapshot(files[name]) == snapshot, f"{name} was changed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv,expected", [
     (["--no_such_flag"], "no_such_flag"),
     (["--iterations", "-"], "--helpfull"),

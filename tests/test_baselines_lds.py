@@ -138,6 +138,7 @@ def test_lds_run_writes_the_same_outputs_as_ours(tmp_path):
         dataclasses.replace(configs.TEXTURE_TINY, method="mrf_l1").validate()
 
 
+@pytest.mark.slow
 def test_command_line_method_lds(tmp_path):
     workdir = str(tmp_path / "run")
 

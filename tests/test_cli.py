@@ -14,6 +14,7 @@ def _main(*args):
                           timeout=300, cwd=REPO)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,message", [
     (["--data", "/no/such/clip.avi"], "no such file or folder"),
     (["--data", "synthetic:smoke"], "unknown synthetic texture"),
@@ -32,6 +33,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert not workdir.exists()
 
 
+@pytest.mark.slow
 def test_train_then_sample_from_the_command_line(tmp_path):
     workdir = str(tmp_path / "run")
     result = _main("--preset", "tiny", "--workdir", workdir)
@@ -47,6 +49,7 @@ def test_train_then_sample_from_the_command_line(tmp_path):
     assert result.returncode == 0 and "after 4 iterations" in result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_spatial_temporal_experiments_from_the_command_line(tmp_path):
     workdir = str(tmp_path / "st")
     result = _main("--experiment", "st_synthesis", "--model", "1", "--preset", "tiny", "--workdir", workdir)

@@ -63,6 +63,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_kill_during_checkpoint_writes_restores_last_complete_one(tmp_path):
     """SIGKILL at random moments of a loop that does nothing but write checkpoints: every restart restores a
     complete one (TF writes data and index first and renames the state file last)."""
@@ -113,6 +114,7 @@ def _wait_for(predicate, process, timeout=240):
     return False
 
 
+@pytest.mark.slow
 def test_sigkilled_training_resumes_from_its_last_checkpoint(tmp_path):
     workdir = str(tmp_path / "run")
     run = runs.RunDirectory(workdir)
@@ -193,6 +195,7 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
 
 # ---- --deterministic -----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_deterministic_runs_are_bit_identical(tmp_path):
     results = []
     for name in ("a", "b"):

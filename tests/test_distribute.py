@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Runs in a fresh process: logical devices must be configured before TensorFlow initialises its devices.
@@ -54,6 +56,7 @@ def _run_measurement(script):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+@pytest.mark.slow
 def test_mirrored_run_equals_one_device_run():
     measured = _run_measurement(SCRIPT)
     assert measured["replicas"] == [1, 2]
@@ -113,6 +116,7 @@ print("RESULT " + json.dumps(measured))
 """
 
 
+@pytest.mark.slow
 def test_spatial_temporal_mirrored_run_equals_one_device_run():
     measured = _run_measurement(ST_SCRIPT)
     for case in ("abp", "li_masked"):

@@ -18,7 +18,8 @@ import main
 from common import registry
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = [os.path.join(REPO, "README.md")] + sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
+PAGES = [os.path.join(REPO, "README.md")] + sorted(glob.glob(os.path.join(REPO, "docs", "*.md"))) + sorted(
+    glob.glob(os.path.join(REPO, "docs", "results", "*.md")))
 
 
 def _commands(path):

@@ -78,6 +78,7 @@ def _serve_in_fresh_process(script, tmp_path, **fields):
     return np.load(result)
 
 
+@pytest.mark.slow
 def test_export_serves_in_a_fresh_process_and_equals_the_run_sampler(trained_run, tmp_path):
     export_dir = str(tmp_path / "saved")
     assert _export(trained_run, export_dir) == 0
@@ -171,6 +172,7 @@ print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("
 """
 
 
+@pytest.mark.slow
 def test_action_and_animate_exports_equal_their_runs_samplers(tmp_path):
     runs_dir = {}
     for experiment in ("action", "animate"):
@@ -229,6 +231,7 @@ ST_RUNS = (("model1", ["--experiment", "st_synthesis", "--model", "1"], (8, 16, 
            ("gan", ["--experiment", "st_recover", "--method", "gan"], (4, 8, 8)))  # A baseline's generator too.
 
 
+@pytest.mark.slow
 def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sampler(tmp_path):
     exports = {}
     for name, argv, _ in ST_RUNS:

@@ -27,6 +27,7 @@ def water():
     return frames[:30], frames[30:]
 
 
+@pytest.mark.slow
 def test_disjoint_segment_of_the_same_texture_is_indistinguishable(water):
     observed, later = water
     result = fr.fooling_rate(observed, later, ONE_SEED)
@@ -34,6 +35,7 @@ def test_disjoint_segment_of_the_same_texture_is_indistinguishable(water):
     assert result["crop"] == [8, 32, 32]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("control", ["shuffled", "frozen", "noise"])
 def test_broken_clips_are_told_apart(water, control):
     observed, _ = water
@@ -82,6 +84,7 @@ def test_statistics_distances_are_zero_for_the_clip_itself_and_flag_broken_clips
     assert shuffled["temporal_spectrum_distance"] > 3 * real["temporal_spectrum_distance"]
 
 
+@pytest.mark.slow
 def test_texture_eval_writes_the_table(tmp_path):
     quick = dataclasses.replace(fr.DEFAULT_CONFIG, train_steps=3, num_test_crops=8, seeds=(0,))
     config = dataclasses.replace(configs.TEXTURE_TINY, num_iterations=2)

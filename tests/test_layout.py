@@ -85,7 +85,11 @@ def test_the_readme_is_a_front_door():
                            "pip install -r requirements.txt && python -m pytest -q tests"]
     assert readme.index("```bash") < readme.index("\n## "), "the two commands come before any section"
     ci = open(os.path.join(REPO, ".ci", "run")).read().strip().splitlines()
-    assert ci[-1] == first_block[1], ".ci/run runs the README's test command verbatim"
+    assert first_block[1] in ci, ".ci/run runs the README's test command verbatim"
+    # ... then the slow tier, which the README's command leaves out (pytest.ini), so that CI runs every test.
+    assert ci[ci.index(first_block[1]) + 1:] == ["python -m pytest -q -m slow tests"]
+    assert 'addopts = -m "not slow"' in open(os.path.join(REPO, "pytest.ini")).read()
+    assert "python -m pytest -q -m slow tests" in readme, "the README says how to run the slow tier"
     assert len(readme.splitlines()) <= 250, "measurements and details belong in docs/, the README links to them"
 
 

@@ -202,6 +202,7 @@ def test_stored_configs_without_the_setting_read_as_all(tmp_path, model):
         run.prepare(config)
 
 
+@pytest.mark.slow
 def test_blocked_frames_of_a_small_st_interpolate_fit_are_not_grey():
     """Model-2 on 32 frames of 8x8 with 8 blocked in the middle, 100 iterations: with masked statistics the
     recovered blocked frames have the visible frames' contrast; with the authors' statistics over every position

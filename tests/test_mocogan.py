@@ -89,6 +89,7 @@ def test_a_generator_step_raises_the_discriminators_scores_of_generated_clips():
     assert len(after) == len(frozen) and all(np.array_equal(a, b) for a, b in zip(after, frozen))
 
 
+@pytest.mark.slow
 def test_command_line_run_leaves_checkpoint_metrics_gif_resumes_and_samples(resumed_cli_run):
     run = resumed_cli_run(["--experiment", "texture"], "observed_vs_synthesised.gif", "mocogan")
     assert {"image_discriminator_loss", "video_discriminator_loss"} <= set(run.read_history()[-1])

@@ -116,6 +116,7 @@ def _st_state(run):
                                                  for weight in trainer.model.weights}
 
 
+@pytest.mark.slow
 def test_two_workers_train_an_action_run_as_one_process_does(tmp_path):
     argv = ["--experiment", "action", "--preset", "tiny", "--iterations", "3"]
     run = str(tmp_path / "two_workers")
@@ -137,6 +138,7 @@ def test_two_workers_train_an_action_run_as_one_process_does(tmp_path):
     assert not os.path.exists(empty) and len(_history(run)) == 3
 
 
+@pytest.mark.slow
 def test_two_workers_train_a_spatial_temporal_run_as_one_process_does(tmp_path):
     argv = ["--experiment", "st_recover", "--preset", "tiny", "--iterations", "2"]
     run = str(tmp_path / "two_workers")
@@ -153,6 +155,7 @@ def test_two_workers_train_a_spatial_temporal_run_as_one_process_does(tmp_path):
             assert abs(errors_two[key] - errors_one[key]) < 1e-3, (key, errors_two[key], errors_one[key])
 
 
+@pytest.mark.slow
 def test_a_worker_that_cannot_reach_the_others_gives_up_with_one_line(tmp_path):
     run = str(tmp_path / "run")
     argv = ["--experiment", "action", "--preset", "tiny", "--workdir", run, "--worker_timeout", "3"]

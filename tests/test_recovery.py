@@ -166,6 +166,7 @@ def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
     assert metrics.recovery_error(recovered, clip.frames, visible) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_recover_new_with_a_trained_frozen_model(tmp_path):
     workdir = str(tmp_path / "trained")
     recover.run_recovery(RECOVER_TINY, workdir, quiet=True)
@@ -197,6 +198,7 @@ def test_recover_new_with_a_trained_frozen_model(tmp_path):
         recover.recover_new_clip(with_settings(stored, dict(data="synthetic:water")), baseline)
 
 
+@pytest.mark.slow
 def test_table_with_masks_in_the_authors_format(tmp_path):
     """A recovery dataset laid out like the authors' (data/<clip>/*.mp4, mask/<clip>/*.mat) plus a synthetic clip."""
     config = dataclasses.replace(RECOVER_TINY, num_iterations=1)
@@ -245,6 +247,7 @@ def _main(*args):
                           timeout=300, cwd=REPO)
 
 
+@pytest.mark.slow
 def test_command_line_recover_inpaint_and_mask_errors(tmp_path):
     np.save(tmp_path / "short.npy", np.zeros((3, 16, 16), np.uint8))
     result = _main("--experiment", "recover", "--preset", "tiny", "--mask", str(tmp_path / "short.npy"),

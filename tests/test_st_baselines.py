@@ -172,6 +172,7 @@ def test_init_li_and_method_li_abp_are_one_method():
 
 # ---- runs -------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,stage", [("vae", "test"), ("ws", "train"), ("gan", "train")])
 def test_method_runs_from_the_command_line_and_resumes(method, stage, tmp_path, capsys):
     workdir = str(tmp_path / method)
@@ -217,6 +218,7 @@ def test_resume_equals_uninterrupted_run(method, tmp_path):
         np.testing.assert_allclose(straight.imputed.numpy(), resumed.imputed.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_table_puts_every_method_side_by_side_and_reads_finished_runs_back(tmp_path):
     clips = [("synthetic_fire", "synthetic:fire")]
     config = dataclasses.replace(TINY, num_iterations=1, baseline_updates=1, test_masks="m50")

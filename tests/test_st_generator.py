@@ -175,6 +175,7 @@ def test_synthesis_of_model_1_and_2(model, tmp_path):
     assert tuple(result["synthesised_shape"]) == expected
 
 
+@pytest.mark.slow
 def test_tables_in_one_command(tmp_path):
     clips = [("synthetic_fire", "synthetic:fire")]
     rows = st_recover.recovery_table(configs.RECOVER_TINY, str(tmp_path / "recover"), clips, ("abp", "li_abp"))
@@ -221,6 +222,7 @@ def test_resume_equals_uninterrupted_run(init, tmp_path):
     assert [row["iteration"] for row in run.read_history()] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_finished_test_stage_run_recovers_with_its_restored_weights(tmp_path):
     """Re-running a finished run restores the whole checkpoint; the frozen model's recovery is the same."""
     workdir = str(tmp_path / "run")

@@ -52,6 +52,7 @@ def _trainer(mask_type, iterations):
     return STGCNRecoveryTrainer(config, clip.frames, visible), clip, visible
 
 
+@pytest.mark.slow
 def test_recovery_error_falls_below_the_initial_fill():
     trainer, clip, visible = _trainer("region", 20)
     initial = metrics.recovery_error(trainer.recover(), clip.frames, visible)  # The visible mean in every hole.

@@ -99,6 +99,7 @@ def test_end_to_end_run_leaves_checkpoint_events_metrics_and_gif(tmp_path):
     assert {"train/loss", "train/recon_mse", "train/iterations_per_sec"} <= tags
 
 
+@pytest.mark.slow
 def test_resume_equals_uninterrupted_run(tmp_path):
     config = dataclasses.replace(TINY, num_iterations=4, checkpoint_every=2)
     straight = Trainer(config, _observed(config))
