@@ -321,7 +321,7 @@ class Trainer:
                 loss, error, state = self._learn_step(observed, noise, state, vectors, **mask)
                 yield loss, error, acceptance
             else:
-                _, state = self._generate_step(noise, state, vectors, 1, self._statistics_mask(mask.get("visible")))
+                _, state = self._generate_step(noise, state, vectors, 1)  # Only the state is kept.
         self.latents.assign_clip_vectors(vectors, clips)
 
     # ---- reconstruction and synthesis -----------------------------------------------------------------------
@@ -339,9 +339,9 @@ class Trainer:
             vectors = self.latents.clip_vectors(clips)
             chunks = []
             for chunk in range(config.num_chunks):
-                frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
-                noise = self.latents.noise[clips, frames]
-                visible = self._statistics_mask(None if self.visible is None else self.visible[clips, frames])
+                span = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
+                noise = self.latents.noise[clips, span]
+                visible = self._statistics_mask(None if self.visible is None else self.visible[clips, span])
                 frames, state = self._generate_step(noise, state, vectors, 1, visible)
                 chunks.append(frames.numpy())
             batches.append(np.concatenate(chunks, axis=1))

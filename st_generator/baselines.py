@@ -86,7 +86,7 @@ class ImputingTrainer(Trainer):
         self.rng.reset_from_seed(seed)
         filled = self._impute_step(observed, tf.constant(visible, tf.float32),
                                    tf.constant(self.config.recovery_langevin_steps),
-                                   masked=self.config.normalization_statistics == "visible")
+                                   masked=self.visible_statistics)
         self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.
         return filled.numpy()
 

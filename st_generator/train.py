@@ -55,8 +55,10 @@ class Trainer:
             raise ValueError(f"the visible mask has shape {tuple(visible.shape)} but the segments have shape "
                              f"{tuple(observed.shape)}; they must be equal")
         self.visible = np.ones_like(observed) if visible is None else np.asarray(visible, np.float32)
-        # Incomplete data: what is not observed has no say in the normalisation statistics either.
-        self.masked_statistics = visible is not None and config.normalization_statistics == "visible"
+        # Incomplete data: what is not observed has no say in the normalisation statistics either, wherever a mask
+        # is in play (`visible_statistics`: these segments' own in training, new segments' at recovery).
+        self.visible_statistics = config.normalization_statistics == "visible"
+        self.masked_statistics = visible is not None and self.visible_statistics
         # Training never sees an occluded value: it is zeroed here, and the energy masks it anyway.
         self.observed = observed * self.visible
         self.num_segments = len(observed)
@@ -215,8 +217,7 @@ class Trainer:
             if self.init_network is not None:
                 sample_masks = self._sample_masks(batch, visible)
                 # Occluded samples (`li_occluded_samples`) are generated with their own masks' statistics.
-                masked_samples = masked or (config.normalization_statistics == "visible"
-                                            and sample_masks is not visible)
+                masked_samples = masked or (self.visible_statistics and sample_masks is not visible)
                 init_losses.append(float(self._learn_init_step(sample_masks, masked=masked_samples)[0]))
         self.iteration.assign_add(1)
         result = {"loss": float(np.mean(losses)), "recon_mse": float(np.mean(errors))}
@@ -283,8 +284,7 @@ class Trainer:
             start = self.rng.normal([len(observed), *config.latent_grid, config.latent_channels])
         else:
             start = self._initialize_step(observed)
-        # New segments with occluded values: their statistics over what is visible (`normalization_statistics`).
-        masked = config.normalization_statistics == "visible"
+        masked = self.visible_statistics  # New segments with occluded values: statistics over what is visible.
         latents, = self._infer_one_device(observed, start, visible, config.recovery_langevin_steps,
                                           config.recovery_step_size, masked=masked)
         self.rng.state.assign(rng_state)  # Training's RNG stream is left as it was.

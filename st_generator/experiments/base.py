@@ -75,6 +75,14 @@ def heat_diffusion(segments, visible):
 FRAME_BASELINES = {"linear": recovery_baselines.temporal_linear_interpolation,
                    "nearest": recovery_baselines.nearest_visible_frame}
 
+
+def frame_baseline_errors(segments, visible):
+    """The recovery metrics of `FRAME_BASELINES` on these segments, keys prefixed `linear_` and `nearest_`."""
+    result = {}
+    for name, fill in FRAME_BASELINES.items():
+        result.update(errors(f"{name}_", per_segment(fill, segments, visible), segments, visible))
+    return result
+
 def write_recovery(run, name, original, visible, recovered, lhd=None, max_segments=2):
     """occluded | recovered | (LHD |) original, the first segments one after another: GIF, MP4 and strip."""
     def flat(videos):

@@ -5,9 +5,9 @@ import os
 
 from common import configs, registry, runs
 from st_generator import configs as st_configs, export, paper
-from st_generator.experiments.base import (FRAME_BASELINES, cell, default_workdir, errors, finished, heat_diffusion,
-                                           load_segments, per_segment, segment_masks, selected_clips, table_clips,
-                                           train, write_recovery, write_table)
+from st_generator.experiments.base import (FRAME_BASELINES, cell, default_workdir, errors, finished,
+                                           frame_baseline_errors, heat_diffusion, load_segments, segment_masks,
+                                           selected_clips, table_clips, train, write_recovery, write_table)
 
 def run_interpolation(config, workdir=None, quiet=False):
     """Table 1: Model-2 learns one clip with blocked frames (training-time masked energy) and fills them in.
@@ -30,8 +30,7 @@ def run_interpolation(config, workdir=None, quiet=False):
     result = dict(loop, **errors("", recovered, segments, visible), **errors("lhd_", lhd, segments, visible),
                   clip=clip.name, data=clip.source, mask=config.mask_type, init=config.init,
                   normalization_statistics=config.normalization_statistics)
-    for name, fill in FRAME_BASELINES.items():
-        result.update(errors(f"{name}_", per_segment(fill, segments, visible), segments, visible))
+    result.update(frame_baseline_errors(segments, visible))
     paths = write_recovery(run, "occluded_recovered_lhd_original", segments, visible, recovered, lhd)
     run.write_metrics(result)
     if not quiet:
@@ -59,11 +58,10 @@ def interpolation_table(config, workdir=None, clips=None):
                 results[init] = finished(run, case) or run_interpolation(case, run.path)[1]
             row = dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
                        li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"])
-            for baseline in FRAME_BASELINES:
-                row[baseline] = results["abp"].get(f"{baseline}_recovery_error")
-                if row[baseline] is None:
-                    row[baseline] = _frame_baseline_error(baseline, case)
-            rows.append(row)
+            stored = results["abp"]
+            if any(f"{baseline}_recovery_error" not in stored for baseline in FRAME_BASELINES):
+                stored = _frame_baseline_errors_of(case)  # A run stored before these columns.
+            rows.append(dict(row, **{baseline: stored[f"{baseline}_recovery_error"] for baseline in FRAME_BASELINES}))
     title = (f"Interpolation error (mean absolute, pixels in [-1, 1]) over occluded frames, Model-2 "
              f"({config.preset} preset: {config.image_size}x{config.image_size}, {config.num_frames} frames, "
              f"{config.num_iterations} iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = "
@@ -77,12 +75,10 @@ def interpolation_table(config, workdir=None, clips=None):
     return rows
 
 
-def _frame_baseline_error(baseline, config):
-    """A simple baseline's error on the clip and mask of `config` (the run's own mask, drawn from its seed)."""
+def _frame_baseline_errors_of(config):
+    """`frame_baseline_errors` on the clip and mask of `config` (the run's own mask, drawn from its seed)."""
     _, segments = load_segments(dataclasses.replace(config, max_segments=1))
-    visible = segment_masks(config.mask_type, segments.shape, config.seed)
-    filled = per_segment(FRAME_BASELINES[baseline], segments, visible)
-    return errors("", filled, segments, visible)["recovery_error"]
+    return frame_baseline_errors(segments, segment_masks(config.mask_type, segments.shape, config.seed))
 
 
 def _table_mode(config, workdir, options):
