@@ -35,6 +35,7 @@ S·(2·l + 3)·F, F the generator's forward cost per segment.
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import resource
@@ -180,18 +181,33 @@ def run_probe(repeats=30):
     return {"gflops_per_second": flops / statistics.median(durations) / 1e9}
 
 
+def shared_module(name):
+    """`abp_video.<name>` of the code on sys.path, or the module it was before the shared package was named
+    abp_video (`common.<name>`; `data.*` and `baselines.*` as they are), for A/B runs against older commits."""
+    try:
+        return importlib.import_module(f"abp_video.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(name if name.startswith(("data.", "baselines.")) else f"common.{name}")
+
+
+def trainer_class(package):
+    """The ABP trainer of `package` (dynamic_generator or st_generator), under its name then or now."""
+    train = importlib.import_module(f"{package}.train")
+    return getattr(train, "DynamicGeneratorTrainer", None) or getattr(train, "STGeneratorTrainer", None) or train.Trainer
+
+
 def build_trainer(spec, precision="float32"):
-    """The Trainer of a `case_spec` on a synthetic fire clip, with the code on sys.path (this checkout's, or
+    """The trainer of a `case_spec` on a synthetic fire clip, with the code on sys.path (this checkout's, or
     `--code_dir`'s)."""
     import numpy as np
-    from data import synthetic, video_io
+    synthetic, video_io = shared_module("data.synthetic"), shared_module("data.video_io")
     if spec["kind"] == "st":
         from st_generator import configs
-        from st_generator.train import Trainer
+        Trainer = trainer_class("st_generator")
         base = configs.RECOVER_PAPER
     else:
         from dynamic_generator import configs
-        from dynamic_generator.train import Trainer
+        Trainer = trainer_class("dynamic_generator")
         base = configs.TEXTURE_PAPER
     fields = {field.name for field in dataclasses.fields(base)}
     settings = {key: tuple(value) if isinstance(value, list) else value for key, value in spec["settings"].items()
@@ -202,7 +218,7 @@ def build_trainer(spec, precision="float32"):
         clip = video_io.normalize_frames(synthetic.make_texture("fire", frames, size, seed=0))
         observed = np.repeat(clip[None], spec["clips"], axis=0)
         if spec["masked"]:
-            from data import masks
+            masks = shared_module("data.masks")
             visible = np.stack([masks.generate_mask("middle_frames", frames, size)] * spec["clips"])
             trainer = Trainer(config, observed, visible)
         else:
@@ -353,8 +369,7 @@ def main():
     known = set(_cases()) | set(_st_cases()) | {"probe"}
     if set(cases) - known:
         parser.error(f"unknown --cases {', '.join(sorted(set(cases) - known))}; known: {', '.join(sorted(known))}")
-    from common.runs import machine_state
-    machine = machine_state()
+    machine = shared_module("runs").machine_state()
     if args.ab:
         results, probes, table = run_ab(args, cases, precisions)
         header = (f"A/B over {args.rounds} rounds (medians of the rounds' medians); probe per round: "

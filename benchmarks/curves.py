@@ -1,6 +1,6 @@
 """What the learning-curve scripts share: runs named `LABEL=RUN_DIR` on the command line and their logged columns.
 
-Reads a run's `history.jsonl` directly rather than through common.runs.RunDirectory, whose module loads TensorFlow:
+Reads a run's `history.jsonl` directly rather than through abp_video.runs.RunDirectory, whose module loads TensorFlow:
 drawing a plot should not take its start-up time.
 """
 

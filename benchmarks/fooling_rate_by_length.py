@@ -17,9 +17,9 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
 
-from baselines.lds import LinearDynamicalSystem  # noqa: E402
-from common import runs  # noqa: E402
-from data import sources  # noqa: E402
+from abp_video.baselines.lds import LinearDynamicalSystem  # noqa: E402
+from abp_video import runs  # noqa: E402
+from abp_video.data import sources  # noqa: E402
 from dynamic_generator import configs, fooling_rate as fr, restore  # noqa: E402
 from dynamic_generator.experiments import texture, texture_eval  # noqa: E402
 from dynamic_generator.train import synthesis_start  # noqa: E402

@@ -7,7 +7,7 @@ Controls, per clip (its first `--num_frames` frames are the observed clip): a di
 frames of the same source: should score near 0.5), the clip shuffled in time, one frame repeated, per-frame noise
 (should score near 0). The LDS sweep fits Doretto et al.'s LDS with several state dimensions d and reports the
 fooling rate with the distances that explain it (motion energy, copying of training frames), which is how the
-default rule for d in baselines/lds.py was chosen. Not a test: about 20 CPU-seconds per row.
+default rule for d in abp_video/baselines/lds.py was chosen. Not a test: about 20 CPU-seconds per row.
 """
 
 import argparse
@@ -22,8 +22,8 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
 
-from baselines import lds  # noqa: E402
-from data import sources  # noqa: E402
+from abp_video.baselines import lds  # noqa: E402
+from abp_video.data import sources  # noqa: E402
 from dynamic_generator import fooling_rate as fr  # noqa: E402
 
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "data", "trainingVideo", "dynamicTexture")

@@ -36,8 +36,8 @@ def main():
     counts = [int(value) for value in args.iterations.split(",")]
     if counts != sorted(counts) or counts[0] <= 0:
         raise SystemExit(f"error: --iterations {args.iterations} must be positive and increasing")
-    from common import runs
-    from data import sources
+    from abp_video import runs
+    from abp_video.data import sources
     from dynamic_generator import configs
     from dynamic_generator.experiments import texture, texture_eval
     base = dataclasses.replace(configs.PRESETS["texture"][args.preset], method="mocogan")
@@ -85,7 +85,7 @@ def main():
 
 def _plot(rows, path):
     import numpy as np
-    from data import writers
+    from abp_video.data import writers
     clips = list(dict.fromkeys(row["clip"] for row in rows))
 
     def series(key):

@@ -26,11 +26,11 @@ def main():
     import keras
     import numpy as np
     from st_generator import configs
-    from st_generator.train import Trainer
+    from st_generator.train import STGeneratorTrainer
 
     segments = np.random.default_rng(0).uniform(-1, 1, (args.segments, 32, 64, 64, 3)).astype(np.float32)
-    trainers = {"full kernel (Keras Conv3DTranspose)": Trainer(configs.RECOVER_PAPER, segments),
-                "cropped kernel (ours)": Trainer(configs.RECOVER_PAPER, segments)}
+    trainers = {"full kernel (Keras Conv3DTranspose)": STGeneratorTrainer(configs.RECOVER_PAPER, segments),
+                "cropped kernel (ours)": STGeneratorTrainer(configs.RECOVER_PAPER, segments)}
     for layer in trainers["full kernel (Keras Conv3DTranspose)"].model.deconvolutions:
         layer.call = types.MethodType(keras.layers.Conv3DTranspose.call, layer)
     durations = {name: [] for name in trainers}

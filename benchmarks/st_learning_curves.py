@@ -17,7 +17,7 @@ from absl import app, flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import curves  # noqa: E402
-from data import writers  # noqa: E402
+from abp_video.data import writers  # noqa: E402
 
 flags.DEFINE_string("out", None, "PNG to write.", required=True)
 flags.DEFINE_string("title", "training reconstruction MSE", "Title of the plot.")

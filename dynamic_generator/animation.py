@@ -3,21 +3,21 @@
 import numpy as np
 import tensorflow as tf
 
-from data import writers
+from abp_video.data import writers
 from dynamic_generator.models import ImageEncoder
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 # An animate run keeps the first frames of its training clips here: animated beside a new image, they give it the
 # batch company (normalisation statistics) it had in training.
 REFERENCE_FILE = "reference_first_frames.npy"
 
 
-class AnimationTrainer(Trainer):
+class AnimationTrainer(DynamicGeneratorTrainer):
     """The conditional dynamic generator (AAAI'19 §4.5, Eq. 15-17): [s_0, a] = E_γ(x_0), s_t = F_α(s_{t-1}, ξ_t),
     x_t = G_β(s_t, a) for t = 1..T.
 
     ABPTT with Langevin on ξ only (s_0 and a are the encoder's outputs, not latent variables), then one Adam step
-    on α, β and γ together. Chunks as in `Trainer`: the encoder's s_0 starts the first chunk, later chunks start
+    on α, β and γ together. Chunks as in `DynamicGeneratorTrainer`: the encoder's s_0 starts the first chunk, later chunks start
     from the carried state; the appearance E_γ(x_0) enters every chunk.
 
     Args:
@@ -65,7 +65,7 @@ class AnimationTrainer(Trainer):
             frames = slice(chunk * config.chunk_length, (chunk + 1) * config.chunk_length)
             observed = self.observed[clips, frames]
             noise, _, _, acceptance = self._infer_step(observed, self.latents.noise[clips, frames], state, vectors,
-                                                       False, infer_clip_vectors=False)
+                                                       False, config.langevin_step_size, infer_clip_vectors=False)
             self.latents.noise[clips, frames].assign(noise)
             if learn:
                 loss, error, state = self._learn_step(observed, noise, first_frames, state, chunk == 0)

@@ -2,22 +2,22 @@
 
 import dataclasses
 
-from common import configs, distribute
-from common.layers import NORMALIZATION_STATISTICS
+from abp_video import configs, distribute
+from abp_video.layers import NORMALIZATION_STATISTICS
 from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
 # Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator, its competitor
-# STGCN (the CVPR'17 energy model, baselines/stgcn.py) and baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat
+# STGCN (the CVPR'17 energy model, abp_video/baselines/stgcn.py) and abp_video/baselines/recovery.py (MRF-ℓ1/ℓ2 Gibbs, Laplacian heat
 # diffusion, temporal linear interpolation).
 RECOVERY_METHODS = ("dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear")
-# §4.1 dynamic textures: the dynamic generator, the LDS of Doretto et al. 2003 (baselines/lds.py) or MoCoGAN
-# (Tulyakov et al. 2018, baselines/mocogan.py).
+# §4.1 dynamic textures: the dynamic generator, the LDS of Doretto et al. 2003 (abp_video/baselines/lds.py) or MoCoGAN
+# (Tulyakov et al. 2018, abp_video/baselines/mocogan.py).
 TEXTURE_METHODS = ("dg", "lds", "mocogan")
 # --method per experiment (any other experiment: the dynamic generator only).
 METHODS = {"texture": TEXTURE_METHODS, "texture_eval": TEXTURE_METHODS, "recover": RECOVERY_METHODS,
            "inpaint": RECOVERY_METHODS}
-MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators of data/masks.py.
+MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators of abp_video/data/masks.py.
 # Where a synthesised clip starts (AAAI'19 §4.1: "s_0 is sampled from N(0, I)" and the first frames are burn-in):
 # `random` s_0 ~ N(0, I), or `inferred`, the training clip's inferred s_0 (what the authors' test code did).
 SYNTHESIS_STARTS = ("random", "inferred")
@@ -138,7 +138,7 @@ class DynamicGeneratorConfig:
     clips: ClipsConfig = configs.part(ClipsConfig)
     encoder: EncoderConfig = configs.part(EncoderConfig)
 
-    # Where the learning steps run (common/distribute.py): `default` (one device), `mirrored` (local GPUs, or
+    # Where the learning steps run (abp_video/distribute.py): `default` (one device), `mirrored` (local GPUs, or
     # logical CPUs), `multi_worker` (TF_CONFIG). The clips of a batch are shared out among the replicas.
     strategy: str = "default"
 

@@ -12,13 +12,13 @@ Texture, recover and inpaint runs (`TextureSampler`; all integer inputs are scal
       -> {"frames": uint8 [n, chunk_length, H, W, 3], "state": the chunk's last state}
       (chunk k of the stream of `seed`: random_start (or start), then next_chunk(k = 0, 1, ...) synthesises
       without end; drop the first `burn_in` frames after random_start)
-  = `Trainer.synthesize(num_samples, num_frames, seed, **train.synthesis_start(start, burn_in))`.
+  = `DynamicGeneratorTrainer.synthesize(num_samples, num_frames, seed, **train.synthesis_start(start, burn_in))`.
 
 Action runs (`ActionSampler`):
   generate(num_frames: int32, seed: int64, appearance: float32 [n, appearance_dim](, motion: float32 [n, motion_dim]))
       -> uint8 [n, num_frames, H, W, 3]: new motions for the given appearance (and motion-type) vectors, s_0 from
       N(0, I), the n videos generated together (normalisation statistics over the batch, as in training)
-  = `Trainer.synthesize(n, num_frames, seed, random_initial_state=True, appearance=..., motion=..., num_groups=1)`;
+  = `DynamicGeneratorTrainer.synthesize(n, num_frames, seed, random_initial_state=True, appearance=..., motion=..., num_groups=1)`;
   the training clips' vectors are in the variables `appearances` and `motions` (rows in the order of
   assets.extra/clips.json).
 
@@ -29,7 +29,7 @@ Animate runs (`AnimateSampler`):
   = `AnimationTrainer.animate(images, num_frames, 1, seed, reference)[:, 0]` (ξ from the seed 1000 · seed).
 
 In all of them ξ of chunk k comes from `tf.random.stateless_normal` with the seed pair (seed, k)
-(common/sampling.py), the function the training code samples with, so an export equals the run's own sampler.
+(abp_video/sampling.py), the function the training code samples with, so an export equals the run's own sampler.
 """
 
 import os
@@ -37,7 +37,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from common import sampling
+from abp_video import sampling
 from dynamic_generator import restore
 from dynamic_generator.animation import REFERENCE_FILE
 from dynamic_generator.configs import SYNTHESIS_BURN_IN
@@ -102,7 +102,7 @@ class TextureSampler(_Sampler):
             def generate(num_groups):
                 return model(noise, state, vectors.get("appearance"), vectors.get("motion"), num_groups=num_groups)
 
-            # Trainer.synthesize passes the sample count as a Python int: 1 takes the fused normalisation kernel.
+            # DynamicGeneratorTrainer.synthesize passes the sample count as a Python int: 1 takes the fused normalisation kernel.
             return tf.cond(num_samples == 1, lambda: generate(1), lambda: generate(num_samples))
 
         def start(num_samples):

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from common.layers import FrameNormalization, visibility_weights
+from abp_video.layers import FrameNormalization, visibility_weights
 
 # AAAI'19 §4.1 / §4.3 / §4.4 emission networks, as (filters, kernels, strides); a stride-1 layer is 'valid'
 # (the 150x150 network ends with a 7x7 valid deconvolution 144 -> 150), every other layer 'same'.

@@ -3,10 +3,10 @@
 import json
 import os
 
-from common import distribute, runs
+from abp_video import distribute, runs
 from dynamic_generator import configs
 from dynamic_generator.animation import AnimationTrainer
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 # A run of many clips (action, animate) lists them here: training clip names in latent order, held-out names, and
 # where each clip came from.
@@ -33,7 +33,7 @@ def restore_trainer(workdir):
     """The trainer of a finished or interrupted run in `workdir`, at its latest checkpoint.
 
     Returns:
-      (RunDirectory, Trainer or AnimationTrainer).
+      (RunDirectory, DynamicGeneratorTrainer or AnimationTrainer).
     """
     run = runs.RunDirectory(workdir)
     config = run.read_config(configs.DynamicGeneratorConfig)
@@ -42,7 +42,7 @@ def restore_trainer(workdir):
                          f"to restore; give a run trained with --method dg")
     config = distribute.in_one_process(config)  # Restoring a multi-worker run needs no other workers.
     num_clips = len(read_clips(run)["training"]) if os.path.isfile(os.path.join(run.path, CLIPS_FILE)) else 1
-    trainer = (AnimationTrainer if config.encoder is not None else Trainer)(config, num_clips=num_clips)
+    trainer = (AnimationTrainer if config.encoder is not None else DynamicGeneratorTrainer)(config, num_clips=num_clips)
     if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
     return run, trainer

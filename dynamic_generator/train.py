@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, langevin, metrics, runs
-from data import writers
-from common.sampling import chunk_noise as sampling_noise, initial_state_noise
+from abp_video import distribute, langevin, loop, metrics, runs
+from abp_video.data import writers
+from abp_video.sampling import chunk_noise as sampling_noise, initial_state_noise
 from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS
 from dynamic_generator.models import DynamicGenerator
 
@@ -72,7 +72,7 @@ def reconstruction_weight(config, num_clips, num_visible=None):
 
 
 def synthesis_start(start="random", burn_in=None):
-    """Keyword arguments of `Trainer.synthesize(_chunks)` for a new clip of a texture, recover or inpaint run.
+    """Keyword arguments of `DynamicGeneratorTrainer.synthesize(_chunks)` for a new clip of a texture, recover or inpaint run.
 
     Args:
       start: `random` (AAAI'19 §4.1: s_0 ~ N(0, I), then `burn_in` frames dropped) or `inferred` (the training
@@ -89,7 +89,7 @@ def synthesis_start(start="random", burn_in=None):
     return dict(random_initial_state=start == "random", burn_in=burn_in)
 
 
-class Trainer:
+class DynamicGeneratorTrainer(loop.Trainer):
     """Holds the model, optimizer, latents and RNG of one run, with the two compiled steps of ABPTT.
 
     Args:
@@ -115,7 +115,7 @@ class Trainer:
         self.num_clips = int(observed.shape[0]) if observed is not None else num_clips
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
         # Weights and optimizer live in the strategy's scope (mirrored over its replicas); latents stay on the host
-        # and every replica gets its share of the clips of a batch (common/distribute.py).
+        # and every replica gets its share of the clips of a batch (abp_video/distribute.py).
         self.strategy = distribute.make_strategy(config.strategy)
         with self.strategy.scope():
             self.model = DynamicGenerator(config)
@@ -153,7 +153,7 @@ class Trainer:
                              f"{sizes} clips; choose --batch_size (and a number of clips) divisible by {replicas}")
 
     def _compile(self, step, reductions, prepare=None):
-        """The compiled step; with several replicas, sharded over them (common/distribute.compile_step)."""
+        """The compiled step; with several replicas, sharded over them (abp_video/distribute.compile_step)."""
         return distribute.compile_step(self.strategy, step, reductions, prepare)
 
     def _build_networks(self):
@@ -199,8 +199,8 @@ class Trainer:
         return (["noise"] + (["initial_state"] if infer_initial_state else []) +
                 (sorted(clip_vectors) if infer_clip_vectors else []))
 
-    def _langevin_draws(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None,
-                        infer_clip_vectors=True):
+    def _langevin_draws(self, observed, noise, initial_state, clip_vectors, infer_initial_state, step_size,
+                        visible=None, infer_clip_vectors=True):
         """The N(0, I) draws of all Langevin steps of one chunk, per clip: {"langevin_noise": [[clips, l, ...]]}.
 
         Drawn for the whole batch before it is shared out, so a run over several replicas draws what one device
@@ -214,9 +214,10 @@ class Trainer:
         return {"langevin_noise": [self.rng.normal([values[name].shape[0], steps, *values[name].shape[1:]])
                                    for name in names]}
 
-    def _infer_chunk(self, observed, noise, initial_state, clip_vectors, infer_initial_state, visible=None,
-                     infer_clip_vectors=True, langevin_noise=None):
-        """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a, m) given the frames, warm-started (Eq. 4).
+    def _infer_chunk(self, observed, noise, initial_state, clip_vectors, infer_initial_state, step_size,
+                     visible=None, infer_clip_vectors=True, langevin_noise=None):
+        """Step 1 of ABPTT on one chunk: Langevin on ξ (and s_0, a, m) given the frames, warm-started (Eq. 4),
+        `num_langevin_steps` steps of δ = `step_size` (the caller passes `config.langevin_step_size`).
 
         Eq. (9): the gradient reaching ξ_t sums over every later frame of the chunk through F_α. With `visible`,
         only the visible values of the frames speak (§4.3). `clip_vectors` ({"appearance": a, "motion": m}, those
@@ -236,12 +237,11 @@ class Trainer:
 
         start = [fixed[name] for name in names]
         if self.config.metropolis:
-            final, acceptance = langevin.mala_sample(energy, start, self.config.langevin_step_size,
-                                                     self.config.num_langevin_steps, self.rng)
+            final, acceptance = langevin.mala_sample(energy, start, step_size, self.config.num_langevin_steps,
+                                                     self.rng)
         else:
-            final, _ = langevin.langevin_sample(energy, start, self.config.langevin_step_size,
-                                                self.config.num_langevin_steps, noises=langevin_noise,
-                                                unroll=distribute.num_replicas() > 1)
+            final, _ = langevin.langevin_sample(energy, start, step_size, self.config.num_langevin_steps,
+                                                noises=langevin_noise, unroll=distribute.num_replicas() > 1)
             acceptance = tf.constant(float("nan"))
         result = dict(fixed, **dict(zip(names, final)))
         return (result["noise"], result["initial_state"], {name: result[name] for name in clip_vectors},
@@ -312,7 +312,8 @@ class Trainer:
             # The mask goes in only when there is one, so complete-data runs trace exactly as before.
             mask = {} if self.visible is None else {"visible": self.visible[clips, frames]}
             noise, new_state, vectors, acceptance = self._infer_step(
-                observed, self.latents.noise[clips, frames], state, vectors, chunk == 0, **mask)
+                observed, self.latents.noise[clips, frames], state, vectors, chunk == 0, config.langevin_step_size,
+                **mask)
             self.latents.noise[clips, frames].assign(noise)
             if chunk == 0:
                 self.latents.initial_state[clips].assign(new_state)
@@ -417,7 +418,7 @@ class Trainer:
         return np.concatenate(list(self.synthesize_chunks(num_samples, num_frames, seed, **kwargs)), axis=1)
 
 
-class RecoveryTrainer(Trainer):
+class RecoveryTrainer(DynamicGeneratorTrainer):
     """ABPTT on an incomplete clip (AAAI'19 §4.3) that also reports the recovery error at every logged iteration.
 
     The original clip is used for that number only; training sees `visible * original`.

@@ -1,6 +1,6 @@
 """Baselines of Tables 2-3 with the same Model-3 generator: a 3D VAE, 3D wake-sleep and a 3D GAN.
 
-Each is a `Trainer` (st_generator/train.py) with the same generator, data, masks, run loop and checkpoints, and the
+Each is a `STGeneratorTrainer` (st_generator/train.py) with the same generator, data, masks, run loop and checkpoints, and the
 same recovery entry points: `recover_frozen` (test stage, frozen model, new segments), `recover` (train stage, the
 occluded training segments) and `reconstruct`. Budget: one iteration makes `config.updates_per_iteration` generator
 updates (default l + 1 = 21, the generator forward-backward passes of one ABP iteration) over every batch.
@@ -9,9 +9,9 @@ updates (default l + 1 = 21, the generator forward-backward passes of one ABP it
 import numpy as np
 import tensorflow as tf
 
-from data import writers
+from abp_video.data import writers
 from st_generator.models import GaussianInferenceNetwork, VideoDiscriminator
-from st_generator.train import Trainer, build_adam
+from st_generator.train import STGeneratorTrainer, build_adam
 
 
 def build_inference_network(config):
@@ -42,7 +42,7 @@ def _visible_mse(observed, videos, visible):
     return tf.reduce_sum(tf.square(observed - videos) * visible) / tf.maximum(tf.reduce_sum(visible), 1.0)
 
 
-class ImputingTrainer(Trainer):
+class ImputingTrainer(STGeneratorTrainer):
     """What the VAE and wake-sleep share: the inference network q(Z|x) and iterative imputation.
 
     Imputation (Rezende et al. 2014 §5): the occluded values start at 0; each pass encodes the current filled video,
@@ -195,7 +195,7 @@ class WakeSleepTrainer(ImputingTrainer):
                     imputed=visible * observed + (1.0 - visible) * videos)
 
 
-class GANTrainer(Trainer):
+class GANTrainer(STGeneratorTrainer):
     """3D GAN (Vondrick et al. 2016) with the Model-3 generator (tanh output) and a mirrored 3D discriminator.
 
     Standard non-saturating loss: D minimises −log D(x) − log(1 − D(G(Z))), G minimises −log D(G(Z)), Z ~ N(0, I),

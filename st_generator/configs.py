@@ -2,8 +2,8 @@
 
 import dataclasses
 
-from common import configs, distribute
-from common.layers import NORMALIZATION_STATISTICS
+from abp_video import configs, distribute
+from abp_video.layers import NORMALIZATION_STATISTICS
 from st_generator.models import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
@@ -12,7 +12,7 @@ INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains
 METHODS = ("abp", "li_abp", "vae", "ws", "gan")
 BASELINES = ("vae", "ws", "gan")
 STAGES = ("test", "train")  # Tables 2-3: occlusions at test time (frozen model) or in the training data.
-# Masks of data/masks.py the experiments use (§4.2): M0.5, P20, B35 (test), B25 (train); Table 1's frame masks.
+# Masks of abp_video/data/masks.py the experiments use (§4.2): M0.5, P20, B35 (test), B25 (train); Table 1's frame masks.
 ST_MASK_TYPES = ("m50", "p20", "b35", "b25", "middle_frames", "frame_blocks")
 
 

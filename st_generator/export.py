@@ -2,18 +2,18 @@
 st_recover runs; Model-1, -2 and -3).
 
   generate(num_samples: int32, seed: int64) -> uint8 [num_samples, frames, H, W, 3]
-  = `Trainer.synthesize(num_samples, seed, grid=config.synthesis_grid or None)`, to uint8 as data.video_io does.
+  = `STGeneratorTrainer.synthesize(num_samples, seed, grid=config.synthesis_grid or None)`, to uint8 as data.video_io does.
 
 Z ~ N(0, I) on the run's synthesis grid (`synthesis_grid`: Model-1 larger and longer, Model-2 longer; else the
 training grid) comes from `tf.random.stateless_normal` with the seed pair (seed, 0), the function the training code
-samples with (common/sampling.py), so an export equals the run's own sampler bit for bit. Normalisation
+samples with (abp_video/sampling.py), so an export equals the run's own sampler bit for bit. Normalisation
 statistics are per sample when the run learned one segment at a time, else over the samples together, as there.
 The variable `latent_grid` holds the grid (t, h, w), `per_sample_normalization` the choice.
 """
 
 import tensorflow as tf
 
-from common import sampling
+from abp_video import sampling
 from st_generator import restore
 
 SCALAR = tf.TensorSpec([], tf.int32)
@@ -40,7 +40,7 @@ class GeneratorSampler(tf.Module):
             tf.debugging.assert_positive(num_samples, message="num_samples must be positive")
             latents = sampling.chunk_noise(seed, 0, tf.stack([num_samples, *grid, config.latent_channels]))
             if per_sample:
-                # Trainer.synthesize passes the sample count as a Python int: 1 takes the fused normalisation kernel.
+                # STGeneratorTrainer.synthesize passes the sample count as a Python int: 1 takes the fused normalisation kernel.
                 videos = tf.cond(num_samples == 1, lambda: model(latents, num_groups=1),
                                  lambda: model(latents, num_groups=num_samples))
             else:

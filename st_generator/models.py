@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from common.layers import FrameNormalization, visibility_weights
+from abp_video.layers import FrameNormalization, visibility_weights
 
 # WACV'19 §4.1: Model-1 is fully convolutional (stationary in space and time); Model-2 is stationary in time only
 # (its latent is a 1x1xT0 sequence); Model-3 is non-stationary (one latent vector per clip).
@@ -66,7 +66,7 @@ def normalize_videos(normalization, hidden, num_groups=1, visible=None):
     """`FrameNormalization` of [batch, t, h, w, c] activations: one normalisation over batch, time and space
     ([batch·t, h, w, c]), per group of clips when `num_groups` > 1. With `visible` (the output's mask, [batch,
     frames, height, width, channels]) each position is weighted by the visible fraction of the output cell it
-    stands for (`common.layers.visibility_weights`)."""
+    stands for (`abp_video.layers.visibility_weights`)."""
     shape = tf.shape(hidden)
     flat = tf.reshape(hidden, [-1, *hidden.shape[2:]])
     weights = None

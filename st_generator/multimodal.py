@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import langevin
-from data import writers
+from abp_video import langevin, loop
+from abp_video.data import writers
 from st_generator.models import AudioGenerator
 from st_generator.train import build_adam, build_generator
 
@@ -21,7 +21,7 @@ def build_audio_generator(config):
     return model
 
 
-class MultimodalTrainer:
+class MultimodalTrainer(loop.Trainer):
     """A Model-3 video generator G_v and an audio generator G_a on one latent Z per utterance, learned by ABP.
 
     Inference (Langevin, Eq. 4, warm-started chains) and learning (Adam on both generators, Eq. 5) use the joint

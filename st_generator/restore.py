@@ -3,17 +3,17 @@
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, runs
+from abp_video import distribute, runs
 from st_generator import configs
 from st_generator.baselines import GANTrainer, VAETrainer, WakeSleepTrainer
-from st_generator.train import Trainer
+from st_generator.train import STGeneratorTrainer
 
 TRAINERS = {"vae": VAETrainer, "ws": WakeSleepTrainer, "gan": GANTrainer}
 
 
 def build_trainer(config, observed, visible=None):
-    """The trainer of `config.method`: ABP / LI-ABP (`Trainer`) or one of the baselines."""
-    return TRAINERS.get(config.method, Trainer)(config, observed, visible)
+    """The trainer of `config.method`: ABP / LI-ABP (`STGeneratorTrainer`) or one of the baselines."""
+    return TRAINERS.get(config.method, STGeneratorTrainer)(config, observed, visible)
 
 
 def restore_trainer(workdir):

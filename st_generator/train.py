@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute, langevin, metrics, sampling
-from data import masks, writers
+from abp_video import distribute, langevin, loop, metrics, sampling
+from abp_video.data import masks, writers
 from st_generator.models import InitializationNetwork, SpatialTemporalGenerator
 
 
@@ -29,7 +29,7 @@ def build_adam(config, variables, learning_rate=None):
     optimizer.build(variables)
     return optimizer
 
-class Trainer:
+class STGeneratorTrainer(loop.Trainer):
     """Holds the generator, its optimizer, the per-segment latents (warm-started chains) and the RNG of one run.
 
     ABP (WACV'19 Algorithm 1): each iteration runs `num_langevin_steps` Langevin steps on every segment's Z from where
@@ -85,7 +85,7 @@ class Trainer:
         self.batches = [slice(start, min(start + batch, self.num_segments))
                         for start in range(0, self.num_segments, batch)]
         self._check_distribution()
-        # Training's steps are sharded over the replicas (common/distribute.py); the random draws of a step are made
+        # Training's steps are sharded over the replicas (abp_video/distribute.py); the random draws of a step are made
         # for the whole batch before it is shared out, so N devices draw what one does.
         strategy = self.strategy
         self._infer_step = distribute.compile_step(strategy, self._infer, ("batch",), prepare=self._langevin_draws)
@@ -298,7 +298,7 @@ class Trainer:
     def synthesize(self, num_samples, seed, grid=None):
         """New videos: Z ~ N(0, I) on `grid` (t, h, w; default the training grid), x = G_W(Z) (§4.1).
 
-        Z comes from `tf.random.stateless_normal` with the seed pair (seed, 0) (common/sampling.py), so
+        Z comes from `tf.random.stateless_normal` with the seed pair (seed, 0) (abp_video/sampling.py), so
         the same seed gives the same videos in any process, and in an exported SavedModel (st_generator/export.py).
         Normalisation statistics are per sample when the model was trained on one segment at a time, and over the
         samples together otherwise, as in training.

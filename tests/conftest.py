@@ -24,11 +24,11 @@ def shared_video():
 @pytest.fixture
 def resumed_cli_run(tmp_path):
     """Runs `python main.py --preset tiny ARGS` in-process for 2 iterations, checks its checkpoint, GIF and metrics,
-    then resumes it to 3; returns the run directory (common.runs.RunDirectory)."""
+    then resumes it to 3; returns the run directory (abp_video.runs.RunDirectory)."""
     import json
 
     import main
-    from common import runs
+    from abp_video import runs
 
     def run(args, gif, method):
         workdir = str(tmp_path / method)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import sources, synthetic
-from common import runs
-from common.configs import with_settings
+from abp_video.data import sources, synthetic
+from abp_video import runs
+from abp_video.configs import with_settings
 from dynamic_generator import configs, restore
 from dynamic_generator.experiments import action
 from dynamic_generator.models import DynamicGenerator
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 TINY = configs.ACTION_TINY
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -48,14 +48,14 @@ def test_appearance_and_motion_enter_emission_and_transition():
 
 def test_mini_batches_cover_every_clip_once_and_infer_every_latent():
     observed = _clips(5)
-    trainer = Trainer(TINY, observed)  # batch_size 2: clips [0, 1], [2, 3], [4].
+    trainer = DynamicGeneratorTrainer(TINY, observed)  # batch_size 2: clips [0, 1], [2, 3], [4].
     assert trainer.batches == [slice(0, 2), slice(2, 4), slice(4, 5)]
     sizes = []
     infer = trainer._infer_step
 
-    def spy(observed, noise, state, vectors, first, **mask):
+    def spy(observed, noise, state, vectors, first, step_size, **mask):
         sizes.append(int(observed.shape[0]))
-        return infer(observed, noise, state, vectors, first, **mask)
+        return infer(observed, noise, state, vectors, first, step_size, **mask)
 
     trainer._infer_step = spy
     before = {name: getattr(trainer.latents, name).numpy()
@@ -102,7 +102,7 @@ def test_inference_on_new_clips_keeps_weights_and_explains_the_clips(tmp_path):
     for weight, trained_weight in zip(trainer.model.weights, trained.model.weights):
         np.testing.assert_array_equal(weight.numpy(), trained_weight.numpy())
     # The weights are the trained ones, not a fresh initialisation (restoring the model alone loads nothing).
-    fresh = Trainer(config, num_clips=1)
+    fresh = DynamicGeneratorTrainer(config, num_clips=1)
     assert any(not np.allclose(a.numpy(), b.numpy()) for a, b in zip(fresh.model.weights, trainer.model.weights))
     assert np.mean(list(mse.values())) < prior_mse
 
@@ -112,19 +112,19 @@ def test_interpolation_shares_noise_and_state_and_moves_between_appearances(tmp_
     path, _ = action.train_action(config, str(tmp_path / "run"))
     names = json.load(open(os.path.join(path, "clips.json")))["training"]
     captured = []
-    original = Trainer.synthesize
+    original = DynamicGeneratorTrainer.synthesize
 
     def spy(self, *args, **kwargs):
         videos = original(self, *args, **kwargs)
         captured.append((kwargs["appearance"], videos))
         return videos
 
-    Trainer.synthesize = spy
+    DynamicGeneratorTrainer.synthesize = spy
     try:
         action.interpolate(path, [names[0], names[0]], steps=3)
         action.interpolate(path, [names[0], names[1]], steps=3)
     finally:
-        Trainer.synthesize = original
+        DynamicGeneratorTrainer.synthesize = original
     (_, same), (appearance, videos) = captured
     # One ξ and s_0 for all steps: the same appearance at every step gives the same video.
     np.testing.assert_allclose(same[0], same[2], atol=1e-6)

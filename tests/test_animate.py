@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data import sources
-from common.configs import with_settings
+from abp_video.data import sources
+from abp_video.configs import with_settings
 from dynamic_generator import configs, restore
 from dynamic_generator.experiments import animate
 from dynamic_generator.models import ImageEncoder

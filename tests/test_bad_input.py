@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import main as cli
-from data import synthetic, writers
+from abp_video.data import synthetic, writers
 from dynamic_generator import configs
 from dynamic_generator.experiments import recover, texture
 

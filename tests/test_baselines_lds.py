@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from baselines.lds import LdsConfig, LinearDynamicalSystem, fit_lds, stabilise
-from data import sources
+from abp_video.baselines.lds import LdsConfig, LinearDynamicalSystem, fit_lds, stabilise
+from abp_video.data import sources
 from dynamic_generator import configs
 from dynamic_generator.experiments import texture
 

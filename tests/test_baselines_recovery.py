@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from common import metrics
-from baselines import recovery
+from abp_video import metrics
+from abp_video.baselines import recovery
 
 
 def _ramp(frames=10, size=12):

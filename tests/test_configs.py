@@ -1,4 +1,4 @@
-"""Composed configs (common/configs.py): parts, one flat set of settings, and run configs stored by earlier versions."""
+"""Composed configs (abp_video/configs.py): parts, one flat set of settings, and run configs stored by earlier versions."""
 
 import dataclasses
 import json
@@ -9,7 +9,7 @@ import pytest
 
 import main  # noqa: F401  (importing the command line fills the registry)
 
-from common import configs, registry, runs
+from abp_video import configs, registry, runs
 from dynamic_generator import configs as dg
 from st_generator import configs as st
 

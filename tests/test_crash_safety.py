@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import runs
-from common.loop import run_training
-from data import sources
+from abp_video import runs
+from abp_video.loop import run_training
+from abp_video.data import sources
 from dynamic_generator import configs
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = configs.TEXTURE_TINY
@@ -90,11 +90,11 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_one_before(tmp_path, cap
     config = dataclasses.replace(TINY, num_iterations=3, checkpoint_every=1, sample_every=100)
     run = runs.RunDirectory(str(tmp_path / "run"))
     run.prepare(config)
-    run_training(Trainer(config, _observed(config)), run, "first")
+    run_training(DynamicGeneratorTrainer(config, _observed(config)), run, "first")
     with open(os.path.join(run.checkpoint_dir, "ckpt-3.data-00000-of-00001"), "r+b") as handle:
         handle.truncate(100)  # Damaged after it was listed.
     extended = dataclasses.replace(config, num_iterations=4)
-    trainer = Trainer(extended, _observed(config))
+    trainer = DynamicGeneratorTrainer(extended, _observed(config))
     run_training(trainer, run, "second")
     assert "skipped unreadable checkpoints (ckpt-3" in capsys.readouterr().err
     assert int(trainer.iteration.numpy()) == 4
@@ -162,7 +162,7 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
     config = dataclasses.replace(TINY, num_iterations=6, checkpoint_every=2, sample_every=100)
     run = runs.RunDirectory(str(tmp_path / "run"))
     run.prepare(config)
-    trainer = Trainer(config, _observed(config))
+    trainer = DynamicGeneratorTrainer(config, _observed(config))
     step = trainer.train_iteration
 
     def poisoned():
@@ -186,7 +186,7 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
     assert {"loss": "loss = nan", "latents": "NaN/Inf in latents/noise", "weights": "NaN/Inf in model/"}[where] \
         in message
     assert _latest_checkpoint(run.checkpoint_dir) == 2
-    fresh = Trainer(config, _observed(config))
+    fresh = DynamicGeneratorTrainer(config, _observed(config))
     runs.Checkpointer(run.checkpoint_dir, **fresh.trackables()).restore_or_initialize()
     assert int(fresh.iteration.numpy()) == 2
     assert all(np.isfinite(variable.numpy()).all() for variable in fresh.model.weights)
@@ -223,8 +223,8 @@ def test_a_finished_run_started_again_keeps_its_recorded_seconds_per_iteration(t
     config = dataclasses.replace(TINY, num_iterations=2, checkpoint_every=1, sample_every=100)
     run = runs.RunDirectory(str(tmp_path / "run"))
     run.prepare(config)
-    first = run_training(Trainer(config, _observed(config)), run, "first")
+    first = run_training(DynamicGeneratorTrainer(config, _observed(config)), run, "first")
     assert first["seconds_per_iteration"] > 0
     run.write_metrics(dict(first))
-    again = run_training(Trainer(config, _observed(config)), run, "again")  # Nothing left to train.
+    again = run_training(DynamicGeneratorTrainer(config, _observed(config)), run, "again")  # Nothing left to train.
     assert again == first

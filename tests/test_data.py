@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data import sources, synthetic, video_io, writers
+from abp_video.data import sources, synthetic, video_io, writers
 
 
 def test_synthetic_textures_are_deterministic_by_seed_and_move():

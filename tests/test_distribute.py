@@ -17,17 +17,17 @@ import numpy as np
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from data import sources
-from common.configs import with_settings
+from abp_video.data import sources
+from abp_video.configs import with_settings
 from dynamic_generator import configs
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 config = with_settings(configs.ACTION_TINY, dict(batch_size=4))
 clips = sources.load_clips("synthetic:actions", config.num_frames, config.image_size, 0)[:8]
 observed = np.stack([clip.frames for clip in clips])
 runs = {}
 for strategy in ("default", "mirrored"):
-    trainer = Trainer(dataclasses.replace(config, strategy=strategy), observed)
+    trainer = DynamicGeneratorTrainer(dataclasses.replace(config, strategy=strategy), observed)
     losses = [trainer.train_iteration()["loss"] for _ in range(2)]
     runs[strategy] = dict(replicas=trainer.num_replicas, losses=losses,
                           weights={w.path.split("/", 1)[1]: w.numpy() for w in trainer.model.weights},
@@ -35,7 +35,7 @@ for strategy in ("default", "mirrored"):
                                    for name in ("noise", "initial_state", "appearance", "motion")})
 one, two = runs["default"], runs["mirrored"]
 try:
-    Trainer(with_settings(config, dict(batch_size=3, strategy="mirrored")), observed[:6])
+    DynamicGeneratorTrainer(with_settings(config, dict(batch_size=3, strategy="mirrored")), observed[:6])
     refused = ""
 except ValueError as error:
     refused = str(error)
@@ -84,7 +84,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from st_generator import configs
 from st_generator.experiments import base
-from st_generator.train import Trainer
+from st_generator.train import STGeneratorTrainer
 
 segments = base.load_segments(configs.RECOVER_TINY)[1][:4]
 visible = base.segment_masks("b25", segments.shape, 0)
@@ -93,7 +93,7 @@ for case, init, mask in (("abp", "abp", None), ("li_masked", "li", visible)):
     config = dataclasses.replace(configs.RECOVER_TINY, init=init, num_langevin_steps=3)
     runs = {}
     for strategy in ("default", "mirrored"):
-        trainer = Trainer(dataclasses.replace(config, strategy=strategy), segments, mask)
+        trainer = STGeneratorTrainer(dataclasses.replace(config, strategy=strategy), segments, mask)
         results = [trainer.train_iteration() for _ in range(2)]
         networks = [trainer.model] + ([trainer.init_network] if trainer.init_network is not None else [])
         runs[strategy] = dict(replicas=trainer.num_replicas, results=results, latents=trainer.latents.numpy(),
@@ -108,7 +108,7 @@ for case, init, mask in (("abp", "abp", None), ("li_masked", "li", visible)):
         "recovered": float(np.abs(one["recovered"] - two["recovered"]).max()),
         "synthesised": float(np.abs(one["synthesised"] - two["synthesised"]).max())}
 try:
-    Trainer(dataclasses.replace(configs.RECOVER_TINY, strategy="mirrored"), segments[:3])
+    STGeneratorTrainer(dataclasses.replace(configs.RECOVER_TINY, strategy="mirrored"), segments[:3])
     measured["refused"] = ""
 except ValueError as error:
     measured["refused"] = str(error)

@@ -15,7 +15,7 @@ import pytest
 from absl import flags
 
 import main
-from common import registry
+from abp_video import registry
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = [os.path.join(REPO, "README.md")] + sorted(glob.glob(os.path.join(REPO, "docs", "*.md"))) + sorted(
@@ -50,18 +50,18 @@ def test_the_pages_document_commands():
     assert "README.md" in pages and len(CASES) >= 20, pages
 
 
-def _select(argv):
-    """main.select_experiment, with the experiment of a `--mode M --workdir RUN` command inferred from the run's
-    path (checkpoints/<experiment>/...) when --experiment is not given, as main.py reads it from the run."""
+def _resolve(argv):
+    """main.resolve, with the experiment of a `--mode M --workdir RUN` command inferred from the run's path
+    (checkpoints/<experiment>/...) when --experiment is not given, as main.py reads it from the run."""
     try:
-        return main.select_experiment()
+        return main.resolve()
     except ValueError as error:
         if main.FLAGS["experiment"].present or "does not exist for" not in str(error):
             raise
     having = [name for name, experiment in registry.EXPERIMENTS.items() if main.FLAGS.mode in experiment.mode_names()]
     named = [name for name in having if f"/{name}/" in f"/{main.FLAGS.workdir or ''}"]
     main.FLAGS.experiment = (named or having or [main.FLAGS.experiment])[0]
-    return main.select_experiment()
+    return main.resolve()
 
 
 @pytest.mark.parametrize("page,line,argv", CASES, ids=[f"{page}:{line}" for page, line, _ in CASES])
@@ -74,8 +74,7 @@ def test_documented_command_resolves(page, line, argv):
     except flags.Error as error:
         pytest.fail(f"{page}:{line}: {' '.join(argv)}: {error}")
     try:
-        experiment, mode_name = _select(argv)
-        main.resolved_config(experiment, mode_name)
+        _resolve(argv)
     except FileNotFoundError as error:
         if "no run in" not in str(error):  # A command on a trained run: the docs train it first.
             raise

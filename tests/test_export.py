@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 
 import main as cli
-from common import runs
-from data import video_io
+from abp_video import runs
+from abp_video.data import video_io
 from dynamic_generator import animation, configs, restore
 from dynamic_generator.experiments import texture
 from dynamic_generator.train import synthesis_start
@@ -122,8 +122,8 @@ def test_exported_weights_equal_the_trained_ones(trained_run, tmp_path):
                    if "optimizer" in key and array.shape == value.shape and np.array_equal(array, value)]
         assert matches, f"exported {variable.name} is not a trained weight of the checkpoint"
     fresh = configs.TEXTURE_TINY
-    from dynamic_generator.train import Trainer
-    initial = Trainer(dataclasses.replace(fresh, num_iterations=4), num_clips=1)
+    from dynamic_generator.train import DynamicGeneratorTrainer
+    initial = DynamicGeneratorTrainer(dataclasses.replace(fresh, num_iterations=4), num_clips=1)
     assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(initial.model.weights, loaded.weights))
     np.testing.assert_array_equal(loaded.initial_state.numpy(), stored["latents/initial_state/.ATTRIBUTES/VARIABLE_VALUE"])
 
@@ -266,7 +266,7 @@ def test_spatial_temporal_exports_serve_in_a_fresh_process_and_equal_the_run_sam
     for variable in loaded.weights:
         assert any(np.shape(array) == tuple(variable.shape) and np.array_equal(array, variable.numpy())
                    for array in stored), variable.name
-    from st_generator.train import Trainer as STTrainer
+    from st_generator.train import STGeneratorTrainer as STTrainer
     fresh = STTrainer(trainer.config, np.zeros([4, *trainer.config.video_shape, 3], np.float32))
     assert any(not np.array_equal(a.numpy(), b.numpy()) for a, b in zip(fresh.model.weights, loaded.weights))
     config = json.load(open(os.path.join(exports["model1"], "assets.extra", "config.json")))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dynamic_generator import fooling_rate as fr
-from data import sources
+from abp_video.data import sources
 from dynamic_generator import configs
 from dynamic_generator.experiments import texture_eval
 

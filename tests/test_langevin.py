@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import langevin
+from abp_video import langevin
 
 # Prior z ~ N(0, I_2); observation x = A z + N(0, σ² I_3). Posterior: N(m, P⁻¹), P = I + AᵀA/σ², m = P⁻¹Aᵀx/σ².
 A = np.array([[1.0, 0.5], [0.0, 1.0], [0.8, -0.6]], np.float32)

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import configs as common_configs, runs
-from common.layers import FrameNormalization, visibility_weights
-from data import masks
+from abp_video import configs as common_configs, runs
+from abp_video.layers import FrameNormalization, visibility_weights
+from abp_video.data import masks
 from dynamic_generator import configs as dg_configs
 from dynamic_generator.models import DynamicGenerator, EmissionModel
 from dynamic_generator.train import RecoveryTrainer
 from st_generator import configs as st_configs
 from st_generator.models import SpatialTemporalGenerator, normalize_videos
 from st_generator.experiments.base import load_segments, segment_masks
-from st_generator.train import Trainer as STTrainer
+from st_generator.train import STGeneratorTrainer as STTrainer
 
 
 def _activations(seed=0):

@@ -7,7 +7,7 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from data import masks, writers
+from abp_video.data import masks, writers
 
 
 def _occlusion(frames=6, size=30, seed=0):

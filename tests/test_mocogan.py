@@ -1,4 +1,4 @@
-"""MoCoGAN (baselines/mocogan.py), the GAN of AAAI'19's texture comparison: networks, the two adversarial steps,
+"""MoCoGAN (abp_video/baselines/mocogan.py), the GAN of AAAI'19's texture comparison: networks, the two adversarial steps,
 runs that resume."""
 
 import dataclasses
@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 
 import main
-from baselines.mocogan import (MOCOGAN, ImageDiscriminator, MoCoGANTrainer, VideoDiscriminator, VideoGenerator,
+from abp_video.baselines.mocogan import (MOCOGAN, ImageDiscriminator, MoCoGANTrainer, VideoDiscriminator, VideoGenerator,
                                stride_layers)
-from common import runs
-from data import sources
+from abp_video import runs
+from abp_video.data import sources
 from dynamic_generator import configs
 
 TINY = dataclasses.replace(configs.TEXTURE_TINY, method="mocogan")

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import sources
+from abp_video.data import sources
 from dynamic_generator import configs
-from dynamic_generator.train import Trainer, reconstruction_weight
+from dynamic_generator.train import DynamicGeneratorTrainer, reconstruction_weight
 
 TINY = configs.TEXTURE_TINY
 
@@ -37,7 +37,7 @@ def test_masked_energy_and_gradients_ignore_occluded_pixels(energy_scale):
     observed = _observed(config)
     visible = _visible(observed.shape)
     other = _scrambled(observed, visible)
-    trainer = Trainer(config, observed, visible=visible)
+    trainer = DynamicGeneratorTrainer(config, observed, visible=visible)
     chunk = slice(0, config.chunk_length)
     noise = tf.Variable(trainer.latents.noise[:, chunk])
     state = tf.Variable(trainer.latents.initial_state)
@@ -89,7 +89,7 @@ def test_training_on_incomplete_clip_does_not_see_occluded_pixels():
     visible = _visible(observed.shape)
     runs = []
     for clip in (observed, _scrambled(observed, visible)):
-        trainer = Trainer(config, clip, visible=visible)
+        trainer = DynamicGeneratorTrainer(config, clip, visible=visible)
         for _ in range(2):
             metrics = trainer.train_iteration()
         runs.append((trainer, metrics))
@@ -101,7 +101,7 @@ def test_training_on_incomplete_clip_does_not_see_occluded_pixels():
     assert metrics_a["loss"] == pytest.approx(metrics_b["loss"], rel=1e-5)
     assert metrics_a["recon_mse"] == pytest.approx(metrics_b["recon_mse"], rel=1e-5)
     # An unmasked trainer on the scrambled clip learns something else.
-    c = Trainer(config, _scrambled(observed, visible))
+    c = DynamicGeneratorTrainer(config, _scrambled(observed, visible))
     for _ in range(2):
         c.train_iteration()
     assert max(np.abs(wa.numpy() - wc.numpy()).max() for wa, wc in zip(a.model.weights, c.model.weights)) > 1e-4
@@ -110,7 +110,7 @@ def test_training_on_incomplete_clip_does_not_see_occluded_pixels():
 def test_mask_of_wrong_shape_names_both_shapes():
     observed = _observed()
     with pytest.raises(ValueError, match=r"\(1, 8, 16, 16, 3\).*\(1, 8, 8, 8, 3\)|\(1, 8, 8, 8, 3\).*\(1, 8, 16, 16, 3\)"):
-        Trainer(TINY, observed, visible=np.ones((1, 8, 8, 8, 3), np.float32))
+        DynamicGeneratorTrainer(TINY, observed, visible=np.ones((1, 8, 8, 8, 3), np.float32))
 
 
 # ---- end to end ----------------------------------------------------------------------------------------------------
@@ -122,9 +122,9 @@ import sys  # noqa: E402
 
 import scipy.io  # noqa: E402
 
-from common import metrics, runs  # noqa: E402
-from data import masks, writers  # noqa: E402
-from common.configs import with_settings  # noqa: E402
+from abp_video import metrics, runs  # noqa: E402
+from abp_video.data import masks, writers  # noqa: E402
+from abp_video.configs import with_settings  # noqa: E402
 from dynamic_generator.experiments import recover  # noqa: E402
 from dynamic_generator.train import RecoveryTrainer  # noqa: E402
 

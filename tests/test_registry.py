@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import main
-from common import configs, registry, runs
+from abp_video import api, configs, registry, runs
 
 PAPER_EXPERIMENTS = {"texture", "texture_eval", "recover", "inpaint", "action", "interpolate", "animate",
                      "st_synthesis", "st_interpolate", "st_recover", "st_multimodal"}
@@ -16,7 +16,7 @@ TINY_SETTINGS = {"st_recover": dict(stage="train", init="li", mask_type="b25")}
 
 
 def _options(mode):
-    options = {name: main.FLAGS[name].default for name in mode.options}
+    options = {name: api.OPTIONS[name].default if name in api.OPTIONS else None for name in mode.options}
     options["more_data"] = ()
     return options
 
@@ -34,8 +34,9 @@ def test_every_mode_reads_flags_that_main_defines():
         for name in experiment.mode_names():
             mode = registry.mode(experiment, name)
             for flag in (*mode.options, *mode.settings, *mode.required):
-                assert flag in main.OPTION_FLAGS or flag in main.SETTINGS, (experiment.name, name, flag)
-            assert set(mode.settings) <= set(main.SETTINGS), (experiment.name, name)
+                assert flag in api.OPTIONS or flag in api.SETTINGS, (experiment.name, name, flag)
+                assert flag in main.FLAGS, flag
+            assert set(mode.settings) <= set(api.SETTINGS), (experiment.name, name)
 
 
 @pytest.mark.parametrize("name", [name for name in TRAINABLE if name != "texture_eval"])

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 import main as cli
-from common import configs as config_dicts, runs
-from common.loop import run_training
+from abp_video import configs as config_dicts, runs
+from abp_video.loop import run_training
 from st_generator import baselines, configs, restore
 from st_generator.experiments import base, recover as st_recover
 from st_generator.models import LOG_VARIANCE_RANGE, GaussianInferenceNetwork, VideoDiscriminator, layer_specs

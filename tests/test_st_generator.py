@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import runs
-from common.loop import run_training
-from data import masks, sources
+from abp_video import runs
+from abp_video.loop import run_training
+from abp_video.data import masks, sources
 from st_generator import configs
 from st_generator.experiments import base, interpolate as st_interpolate, recover as st_recover, synthesis
 from st_generator.models import CroppedConv3DTranspose, InitializationNetwork, SpatialTemporalGenerator, layer_specs
-from st_generator.train import Trainer
+from st_generator.train import STGeneratorTrainer
 
 TINY = configs.RECOVER_TINY
 
@@ -78,7 +78,7 @@ def test_model_1_and_2_synthesise_larger_and_longer():
     model2 = configs.model_variant(configs.SYNTHESIS_PAPER, 2)
     assert model2.latent_grid == (4, 1, 1) and model2.synthesis_grid == (8, 1, 1)  # T0 = 8: twice the length.
     tiny = configs.model_variant(configs.SYNTHESIS_TINY, 1)
-    trainer = Trainer(tiny, np.zeros((1, *tiny.video_shape, 3), np.float32))
+    trainer = STGeneratorTrainer(tiny, np.zeros((1, *tiny.video_shape, 3), np.float32))
     assert trainer.synthesize(2, seed=0, grid=tiny.synthesis_grid).shape == (2, 8, 16, 16, 3)
 
 
@@ -86,7 +86,7 @@ def test_masked_energy_ignores_occluded_pixels():
     clip, segments = base.load_segments(TINY)
     visible = base.segment_masks("m50", segments.shape, seed=0)
     scrambled = np.where(visible > 0, segments, np.random.default_rng(1).uniform(-1, 1, segments.shape))
-    trainer = Trainer(TINY, segments, visible)
+    trainer = STGeneratorTrainer(TINY, segments, visible)
     latents = tf.Variable(trainer.latents)
 
     def energy_and_gradients(clip, mask):
@@ -106,12 +106,12 @@ def test_masked_energy_ignores_occluded_pixels():
     assert abs(energy_c - energy_d) > 1e-3 * abs(energy_c)
     assert np.abs(gradients_c[0] - gradients_d[0]).max() > 1e-3
     # Training never sees the occluded values at all.
-    assert np.array_equal(Trainer(TINY, scrambled, visible).observed, trainer.observed)
+    assert np.array_equal(STGeneratorTrainer(TINY, scrambled, visible).observed, trainer.observed)
 
 
 def test_initialization_network_learns_on_model_samples():
     config = dataclasses.replace(TINY, init="li", learning_rate=0.002)
-    trainer = Trainer(config, base.load_segments(config)[1])
+    trainer = STGeneratorTrainer(config, base.load_segments(config)[1])
     visible = tf.ones([16, *config.video_shape, 3])
     losses = [float(trainer._learn_init_step(visible)[0]) for _ in range(150)]
     assert np.mean(losses[-20:]) < 0.6 * np.mean(losses[:20]), (np.mean(losses[:20]), np.mean(losses[-20:]))
@@ -120,7 +120,7 @@ def test_initialization_network_learns_on_model_samples():
 def test_li_abp_chains_start_from_the_initialization_network():
     config = dataclasses.replace(TINY, init="li", li_langevin_steps=1, langevin_step_size=1e-4)
     segments = base.load_segments(config)[1]
-    trainer = Trainer(config, segments)
+    trainer = STGeneratorTrainer(config, segments)
     expected = trainer.init_network(tf.constant(segments)).numpy()
     trainer.train_iteration()
     # One tiny Langevin step away from f_V(I): the chains were not warm-started from their prior draw.
@@ -132,7 +132,7 @@ def test_li_occluded_samples_mask_what_f_v_learns_from_at_the_test_stage(stage):
     config = dataclasses.replace(TINY, init="li", method="li_abp", stage=stage, test_masks="m50,b35",
                                  li_occluded_samples=True)
     segments = base.load_segments(config)[1]
-    trainer = Trainer(config, segments)
+    trainer = STGeneratorTrainer(config, segments)
     batch, own = trainer.batches[0], tf.ones([len(segments), *config.video_shape, 3])
     drawn = trainer._sample_masks(batch, own).numpy()
     if stage == "train":  # Training segments are occluded already: f_V reads their masks.
@@ -143,7 +143,7 @@ def test_li_occluded_samples_mask_what_f_v_learns_from_at_the_test_stage(stage):
     np.testing.assert_array_equal(trainer._sample_masks(batch, own).numpy(), drawn)  # Same iteration: same masks.
     trainer.train_iteration()
     assert not np.array_equal(trainer._sample_masks(batch, own).numpy(), drawn)  # A new draw each iteration.
-    plain = Trainer(dataclasses.replace(config, li_occluded_samples=False), segments)
+    plain = STGeneratorTrainer(dataclasses.replace(config, li_occluded_samples=False), segments)
     assert plain._sample_masks(batch, own) is own
 
 
@@ -201,13 +201,13 @@ def test_tables_in_one_command(tmp_path):
 def test_resume_equals_uninterrupted_run(init, tmp_path):
     config = dataclasses.replace(TINY, init=init, num_iterations=4, checkpoint_every=2)
     segments = base.load_segments(config)[1]
-    straight = Trainer(config, segments)
+    straight = STGeneratorTrainer(config, segments)
     for _ in range(4):
         straight.train_iteration()
     run = runs.RunDirectory(str(tmp_path / "run"))
     run.prepare(dataclasses.replace(config, num_iterations=2))
-    run_training(Trainer(dataclasses.replace(config, num_iterations=2), segments), run, "first half")
-    resumed = Trainer(config, segments)  # A new process would build it afresh like this.
+    run_training(STGeneratorTrainer(dataclasses.replace(config, num_iterations=2), segments), run, "first half")
+    resumed = STGeneratorTrainer(config, segments)  # A new process would build it afresh like this.
     fresh = [weight.numpy() for weight in resumed.model.weights]
     run_training(resumed, run, "second half")
     assert int(resumed.iteration.numpy()) == 4

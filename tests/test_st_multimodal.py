@@ -10,10 +10,10 @@ import pytest
 import tensorflow as tf
 
 import main as cli
-from baselines import cca
-from common import runs
-from common.configs import with_settings
-from data import talking_mouth, writers
+from abp_video.baselines import cca
+from abp_video import runs
+from abp_video.configs import with_settings
+from abp_video.data import talking_mouth, writers
 from st_generator import configs
 from st_generator.experiments import multimodal as st_multimodal
 from st_generator.models import AudioGenerator

@@ -1,4 +1,4 @@
-"""STGCN (baselines/stgcn.py), the dynamic generator's competitor in AAAI'19 Table 2: network, recovery, runs."""
+"""STGCN (abp_video/baselines/stgcn.py), the dynamic generator's competitor in AAAI'19 Table 2: network, recovery, runs."""
 
 import dataclasses
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from baselines.stgcn import STGCN, Descriptor, STGCNRecoveryTrainer, strided_conv3d
-from common import metrics
+from abp_video.baselines.stgcn import STGCN, Descriptor, STGCNRecoveryTrainer, strided_conv3d
+from abp_video import metrics
 from dynamic_generator import configs
 from dynamic_generator.experiments.recover import load_incomplete_clip
 from dynamic_generator.restore import restore_trainer

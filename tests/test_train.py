@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from common import runs
-from data import sources
+from abp_video import runs
+from abp_video.data import sources
 from dynamic_generator import configs
 from dynamic_generator.experiments import texture
-from dynamic_generator.train import Trainer, synthesis_start
+from dynamic_generator.train import DynamicGeneratorTrainer, synthesis_start
 
 TINY = configs.TEXTURE_TINY
 
@@ -23,13 +23,13 @@ def _observed(config=TINY):
 
 
 def test_truncation_carries_state_and_infers_s0_on_first_chunk_only():
-    trainer = Trainer(TINY, _observed())
+    trainer = DynamicGeneratorTrainer(TINY, _observed())
     calls = []
     infer, learn = trainer._infer_step, trainer._learn_step
 
-    def spy_infer(observed, noise, state, appearance, first):
+    def spy_infer(observed, noise, state, appearance, first, step_size):
         calls.append(("infer", first, state.numpy()))
-        return infer(observed, noise, state, appearance, first)
+        return infer(observed, noise, state, appearance, first, step_size)
 
     def spy_learn(observed, noise, state, appearance):
         result = learn(observed, noise, state, appearance)
@@ -55,7 +55,7 @@ def test_truncation_carries_state_and_infers_s0_on_first_chunk_only():
 @pytest.mark.parametrize("mixed_precision", [False, True], ids=["float32", "mixed_bfloat16"])
 def test_learning_reduces_reconstruction_error(mixed_precision):
     config = dataclasses.replace(TINY, num_iterations=40, mixed_precision=mixed_precision)
-    trainer = Trainer(config, _observed(config))
+    trainer = DynamicGeneratorTrainer(config, _observed(config))
     first = trainer.train_iteration()["recon_mse"]
     for _ in range(39):
         last = trainer.train_iteration()["recon_mse"]
@@ -63,7 +63,7 @@ def test_learning_reduces_reconstruction_error(mixed_precision):
 
 
 def test_metropolis_option_reports_acceptance_rate():
-    trainer = Trainer(dataclasses.replace(TINY, metropolis=True), _observed())
+    trainer = DynamicGeneratorTrainer(dataclasses.replace(TINY, metropolis=True), _observed())
     metrics = trainer.train_iteration()
     assert 0.0 <= metrics["acceptance_rate"] <= 1.0
 
@@ -84,7 +84,7 @@ def test_end_to_end_run_leaves_checkpoint_events_metrics_and_gif(tmp_path):
     assert [row["iteration"] for row in run.read_history()] == [1, 2, 3]
     # The reported MSE is after REFRESH_SWEEPS sweeps with the final weights, from the checkpointed latents.
     clip = sources.load_clips(TINY.data, TINY.num_frames, TINY.image_size, TINY.seed)[0]
-    restored = Trainer(TINY, clip.frames[None])
+    restored = DynamicGeneratorTrainer(TINY, clip.frames[None])
     runs.Checkpointer(run.checkpoint_dir, **restored.trackables()).restore_or_initialize()
     assert stored["recon_mse_last_iteration"] == pytest.approx(restored.reconstruction_mse(), rel=1e-5)
     for _ in range(configs.REFRESH_SWEEPS):
@@ -102,17 +102,17 @@ def test_end_to_end_run_leaves_checkpoint_events_metrics_and_gif(tmp_path):
 @pytest.mark.slow
 def test_resume_equals_uninterrupted_run(tmp_path):
     config = dataclasses.replace(TINY, num_iterations=4, checkpoint_every=2)
-    straight = Trainer(config, _observed(config))
+    straight = DynamicGeneratorTrainer(config, _observed(config))
     for _ in range(4):
         straight.train_iteration()
 
     run = runs.RunDirectory(str(tmp_path / "resumed"))
     run.prepare(dataclasses.replace(config, num_iterations=2))
-    first = Trainer(dataclasses.replace(config, num_iterations=2), _observed(config))
-    from common.loop import run_training
+    first = DynamicGeneratorTrainer(dataclasses.replace(config, num_iterations=2), _observed(config))
+    from abp_video.loop import run_training
     run_training(first, run, "first half")
     del first
-    second = Trainer(config, _observed(config))  # A new process would build it afresh like this.
+    second = DynamicGeneratorTrainer(config, _observed(config))  # A new process would build it afresh like this.
     run_training(second, run, "second half")
     assert int(second.iteration.numpy()) == 4
     np.testing.assert_allclose(second.latents.noise.numpy(), straight.latents.noise.numpy(), rtol=1e-5, atol=1e-6)
@@ -124,7 +124,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
 
 
 def test_synthesis_any_length_streams_in_chunks_and_is_repeatable():
-    trainer = Trainer(TINY, _observed())
+    trainer = DynamicGeneratorTrainer(TINY, _observed())
     for variable in trainer.model.transition.trainable_variables:  # A transition that listens to the noise.
         variable.assign(tf.random.stateless_normal(variable.shape, seed=[1, 2]) * 0.5)
     chunks = list(trainer.synthesize_chunks(num_samples=2, num_frames=11, seed=5, burn_in=3))
@@ -147,7 +147,7 @@ def test_synthesis_starts_from_a_random_initial_state_after_burn_in_by_default()
         synthesis_start("first_frame")
     with pytest.raises(ValueError, match="--burn_in must not be negative"):
         synthesis_start("inferred", -2)
-    trainer = Trainer(TINY, _observed())
+    trainer = DynamicGeneratorTrainer(TINY, _observed())
     inferred = trainer.synthesize(2, 4, seed=5, **synthesis_start("inferred"))
     random = trainer.synthesize(2, 4, seed=5, **synthesis_start("random", 0))
     # Every sample of the inferred start begins at the clip's s_0; random starts differ between samples and seeds.
@@ -167,7 +167,7 @@ def test_existing_run_of_other_configuration_is_refused(tmp_path):
 def test_transition_units_stay_alive_so_noise_drives_the_samples():
     """Regression: with the authors' N(0, 0.001²) MLP start, Adam's first steps killed most layer-2 ReLUs."""
     config = dataclasses.replace(TINY, num_iterations=60)
-    trainer = Trainer(config, _observed(config))
+    trainer = DynamicGeneratorTrainer(config, _observed(config))
     for _ in range(60):
         trainer.train_iteration()
     inputs = tf.concat([tf.random.stateless_normal([2000, config.noise_dim], seed=[0, 1]),

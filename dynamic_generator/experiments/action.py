@@ -5,20 +5,21 @@ import os
 
 import numpy as np
 
-from common import registry, runs
-from common.loop import run_training
-from data import sources, writers
+from abp_video import registry, runs
+from abp_video.loop import run_training
+from abp_video.data import sources, writers
 from dynamic_generator import configs, export
 from dynamic_generator.restore import read_clips, restore_trainer, write_clips
-from dynamic_generator.train import Trainer
+from dynamic_generator.train import DynamicGeneratorTrainer
 
 # Figure 3: how many training appearances are shown, and new motions per appearance.
 FIGURE3_APPEARANCES = 4
 
 FIGURE3_MOTIONS = 2
 
-def default_clips_workdir(config, root=runs.DEFAULT_ROOT):
+def default_clips_workdir(config, root=None):
     """`checkpoints/<experiment>/<data name>_<preset>` for the experiments that learn from many clips."""
+    root = root or runs.default_root()
     return os.path.join(root, config.experiment, f"{sources.data_name(config.data)}_{config.preset}")
 
 def split_held_out(clips, config):
@@ -81,7 +82,7 @@ def _frozen_trainer(trained_config, trained_run, observed):
     through the optimizer), then the weights are copied: nothing else of the training clips comes along.
     """
     trained = restore_trainer(trained_run.path)[1]
-    trainer = Trainer(trained_config, observed)
+    trainer = DynamicGeneratorTrainer(trained_config, observed)
     trainer.model.set_weights(trained.model.get_weights())
     return trainer
 
@@ -120,7 +121,7 @@ def train_action(config, workdir=None, inference_iterations=100):
     config.validate()
     training, held_out = load_action_clips(config)
     run = runs.RunDirectory(workdir or default_clips_workdir(config))
-    trainer = Trainer(config, np.stack([clip.frames for clip in training]))  # Refuses bad settings before the run
+    trainer = DynamicGeneratorTrainer(config, np.stack([clip.frames for clip in training]))  # Refuses bad settings before the run
     run.prepare(config)                                                      # directory exists.
     write_clips(run, training, held_out)
     loop_metrics = run_training(trainer, run, f"action {sources.data_name(config.data)}")

@@ -5,9 +5,9 @@ import os
 
 import numpy as np
 
-from common import registry, runs
-from common.loop import run_training
-from data import sources, video_io, writers
+from abp_video import registry, runs
+from abp_video.loop import run_training
+from abp_video.data import sources, video_io, writers
 from dynamic_generator import configs, export
 from dynamic_generator.animation import REFERENCE_FILE, AnimationTrainer
 from dynamic_generator.experiments.action import default_clips_workdir, mse_per_clip, split_held_out

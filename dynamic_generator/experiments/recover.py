@@ -5,17 +5,16 @@ import os
 
 import numpy as np
 
-from baselines import recovery as recovery_baselines
-from baselines.stgcn import STGCN, STGCNRecoveryTrainer
-from common import metrics, registry, runs
-from common.loop import run_training
-from data import masks, sources, video_io, writers
+from abp_video.baselines import recovery as recovery_baselines
+from abp_video.baselines.stgcn import STGCN, STGCNRecoveryTrainer
+from abp_video import metrics, registry, runs
+from abp_video.loop import run_training
+from abp_video.data import masks, sources, video_io, writers
 from dynamic_generator import configs, export
 from dynamic_generator.experiments.texture import SAMPLE
 from dynamic_generator.train import RecoveryTrainer
 
-SHARED_RECOVERY_DATASET = os.path.normpath(os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared",
-                                                        "data", "trainingVideo", "recovery_dataset"))
+SHARED_RECOVERY_DATASET = os.path.join(runs.shared_video_root(), "recovery_dataset")
 
 def _mask_source(config):
     """The mask file, or `generated:<type>`, as metrics.json records it."""
@@ -26,8 +25,9 @@ def _mask_name(config):
     part = config.incomplete
     return os.path.splitext(os.path.basename(os.path.normpath(part.mask)))[0] if part.mask else part.mask_type
 
-def default_recovery_workdir(config, root=runs.DEFAULT_ROOT):
+def default_recovery_workdir(config, root=None):
     """`checkpoints/<experiment>/<data>_<mask>_<method>_<preset>`."""
+    root = root or runs.default_root()
     return os.path.join(root, config.experiment,
                         f"{sources.data_name(config.data)}_{_mask_name(config)}_{config.method}_{config.preset}")
 
@@ -91,7 +91,7 @@ def run_recovery(config, workdir=None, quiet=False):
 
     `dg` learns the dynamic generator from the visible pixels alone (ABPTT with the masked energy, resumable from
     its checkpoints) and fills the holes with G_β(s_t); `stgcn` learns the CVPR'17 energy model and fills them by
-    Langevin while it learns (baselines/stgcn.py, resumable too); the other baselines fill them directly. Every
+    Langevin while it learns (abp_video/baselines/stgcn.py, resumable too); the other baselines fill them directly. Every
     method writes
     `samples/occluded_recovered_original.*` (inpaint: `original_masked_inpainted.*`) and `metrics.json` with
     `recovery_error` (mean |recovered − original| over occluded values, [0, 255] scale) and `recovery_psnr`.
@@ -265,7 +265,7 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
     unknown = sorted(set(methods) - set(TABLE_METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; choose from {TABLE_METHODS}")
-    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment, f"table_{config.preset}")
+    workdir = workdir or os.path.join(runs.default_root(), config.experiment, f"table_{config.preset}")
     every_case = table_cases(dataset, textures)
     if not os.path.isdir(dataset):
         print(f"note: {dataset} not found; the table has the synthetic clips only")
@@ -280,7 +280,7 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
         for name, data, mask, label in selected:
             case = dataclasses.replace(config, data=data, method=method,
                                        incomplete=configs.IncompleteConfig(mask, label)).validate()
-            if method == "stgcn":  # Its own budget: the reference code's epochs (baselines/stgcn.py).
+            if method == "stgcn":  # Its own budget: the reference code's epochs (abp_video/baselines/stgcn.py).
                 case = dataclasses.replace(case, num_iterations=stgcn_iterations)
             run = runs.RunDirectory(os.path.join(workdir, f"{name}_{label}", method))
             stored = _finished(run, case)

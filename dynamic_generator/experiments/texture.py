@@ -7,17 +7,18 @@ import time
 
 import numpy as np
 
-from baselines import lds as lds_baseline
-from baselines.mocogan import MoCoGANTrainer
-from common import registry, runs
-from common.loop import run_training
-from data import sources, writers
+from abp_video.baselines import lds as lds_baseline
+from abp_video.baselines.mocogan import MoCoGANTrainer
+from abp_video import registry, runs
+from abp_video.loop import run_training
+from abp_video.data import sources, writers
 from dynamic_generator import configs, export
 from dynamic_generator.restore import restore_trainer
-from dynamic_generator.train import Trainer, synthesis_start
+from dynamic_generator.train import DynamicGeneratorTrainer, synthesis_start
 
-def default_workdir(config, root=runs.DEFAULT_ROOT):
+def default_workdir(config, root=None):
     """`checkpoints/<experiment>/<data name>_<preset>`."""
+    root = root or runs.default_root()
     return os.path.join(root, config.experiment, f"{sources.data_name(config.data)}_{config.preset}")
 
 def write_synthesis(run, name, observed, samples, reconstruction=None):
@@ -54,7 +55,7 @@ def train_texture(config, workdir=None):
     config.validate()
     results = []
     for clip, clip_config, run in clip_runs(config, workdir or default_workdir(config)):
-        trainer = Trainer(clip_config, clip.frames[None])  # Refuses bad settings before the run directory exists.
+        trainer = DynamicGeneratorTrainer(clip_config, clip.frames[None])  # Refuses bad settings before the run directory exists.
         run.prepare(clip_config)
         loop_metrics = run_training(trainer, run, f"texture {clip.name}")
         last_iteration_mse = trainer.reconstruction_mse()
@@ -102,7 +103,7 @@ def sample_texture(workdir, num_frames, num_samples, seed=0, burn_in=None, strea
     return paths
 
 def stream_samples(run, trainer, num_frames, num_samples, seed, how):
-    """Writes `samples/stream_<N>f_seed<S>.mp4` chunk by chunk from `Trainer.synthesize_chunks`; returns its path.
+    """Writes `samples/stream_<N>f_seed<S>.mp4` chunk by chunk from `DynamicGeneratorTrainer.synthesize_chunks`; returns its path.
 
     `how`: the start and burn-in, keyword arguments from `train.synthesis_start`.
 
@@ -131,8 +132,9 @@ def stream_samples(run, trainer, num_frames, num_samples, seed, how):
 
 LDS_FILE = "lds.npz"
 
-def default_lds_workdir(config, root=runs.DEFAULT_ROOT):
+def default_lds_workdir(config, root=None):
     """`checkpoints/texture/<data name>_<preset>_lds`, beside the dynamic generator's run on the same clip."""
+    root = root or runs.default_root()
     return default_workdir(config, root) + "_lds"
 
 def train_lds(config, workdir=None, lds_config=lds_baseline.LdsConfig()):
@@ -208,7 +210,7 @@ def is_mocogan_run(workdir):
     return run.exists() and run.read_config(configs.DynamicGeneratorConfig).method == "mocogan"
 
 def train_mocogan(config, workdir=None):
-    """MoCoGAN learned from each clip named by `config.data` (baselines/mocogan.py) for `config.num_iterations`
+    """MoCoGAN learned from each clip named by `config.data` (abp_video/baselines/mocogan.py) for `config.num_iterations`
     of its batches, resumable from its checkpoints; writes the same outputs as `train_texture`.
 
     Returns:

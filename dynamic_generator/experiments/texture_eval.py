@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from baselines import lds as lds_baseline
-from common import registry, runs
-from data import sources, video_io
+from abp_video.baselines import lds as lds_baseline
+from abp_video import registry, runs
+from abp_video.data import sources, video_io
 from dynamic_generator import configs, fooling_rate
 from dynamic_generator.experiments.texture import (LDS_FILE, lds_config_from, restore_mocogan, train_lds,
                                                    train_mocogan, train_texture)
@@ -115,7 +115,7 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     A `real` row does the same for the real segments that follow the observed clip in its source: the value a
     perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`.
     `start`, `burn_in`: where the dynamic generator's clips start (`train.synthesis_start`; default §4.1's random
-    s_0 and burn-in). MoCoGAN (baselines/mocogan.py) trains `mocogan_iterations` of its batches per clip (0: no
+    s_0 and burn-in). MoCoGAN (abp_video/baselines/mocogan.py) trains `mocogan_iterations` of its batches per clip (0: no
     MoCoGAN rows).
 
     Returns:
@@ -123,7 +123,7 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     """
     how = synthesis_start(start, burn_in)
     specs = list(dict.fromkeys([config.data, *more_data]))
-    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "texture_eval", config.preset)
+    workdir = workdir or os.path.join(runs.default_root(), "texture_eval", config.preset)
     # Every clip is read before the run directory is made, so bad input leaves nothing behind.
     loaded = [sources.load_clips(spec, config.num_frames, config.image_size, config.seed) for spec in specs]
     runs.RunDirectory(workdir).prepare(dataclasses.replace(config, experiment="texture_eval"))

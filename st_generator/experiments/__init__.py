@@ -1,3 +1,3 @@
-"""The spatial-temporal generator's paper experiments; importing this package registers them (common/registry.py)."""
+"""The spatial-temporal generator's paper experiments; importing this package registers them (abp_video/registry.py)."""
 
 from st_generator.experiments import interpolate, multimodal, recover, synthesis  # noqa: F401

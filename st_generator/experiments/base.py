@@ -5,15 +5,14 @@ import os
 
 import numpy as np
 
-from baselines import recovery as recovery_baselines
-from common import metrics, runs
-from common.loop import run_training
-from data import masks, sources, writers
+from abp_video.baselines import recovery as recovery_baselines
+from abp_video import metrics, runs
+from abp_video.loop import run_training
+from abp_video.data import masks, sources, writers
 from st_generator import configs as st_configs
 from st_generator.restore import build_trainer
 
-SHARED_VIDEO = os.path.normpath(os.path.join(os.path.dirname(runs.DEFAULT_ROOT), os.pardir, "shared", "data",
-                                             "trainingVideo"))
+SHARED_VIDEO = runs.shared_video_root()
 
 # The shared clips with enough frames for several 32-frame segments (250-500 frames each), and a synthetic one.
 TABLE_CLIPS = (("fire", os.path.join("dynamicTexture", "fire", "fire.avi")),
@@ -28,8 +27,9 @@ def method_tag(config):
     baseline's name."""
     return config.method if config.method in st_configs.BASELINES else config.init
 
-def default_workdir(config, root=runs.DEFAULT_ROOT):
+def default_workdir(config, root=None):
     """`checkpoints/<experiment>/<data>_<what>_<preset>`."""
+    root = root or runs.default_root()
     if config.experiment == "st_synthesis":
         what = f"model{config.model}"
     elif config.experiment == "st_interpolate":
@@ -61,7 +61,7 @@ def segment_masks(mask_type, shape, seed):
                      for index in range(shape[0])])
 
 def per_segment(fill, segments, visible):
-    """A baseline `fill(video, visible)` of baselines/recovery.py on every segment separately (sees only what is
+    """A baseline `fill(video, visible)` of abp_video/baselines/recovery.py on every segment separately (sees only what is
     visible)."""
     return np.stack([fill(segment * mask, mask) for segment, mask in zip(segments, visible)])
 

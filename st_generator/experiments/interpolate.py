@@ -3,7 +3,7 @@
 import dataclasses
 import os
 
-from common import configs, registry, runs
+from abp_video import configs, registry, runs
 from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (FRAME_BASELINES, cell, default_workdir, errors, finished,
                                            frame_baseline_errors, heat_diffusion, load_segments, segment_masks,
@@ -45,7 +45,7 @@ def interpolation_table(config, workdir=None, clips=None):
     Returns:
       list of rows {clip, mask, abp, li, lhd, linear, nearest}.
     """
-    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_interpolate", f"table_{config.preset}")
+    workdir = workdir or os.path.join(runs.default_root(), "st_interpolate", f"table_{config.preset}")
     os.makedirs(workdir, exist_ok=True)
     clips = clips if clips is not None else table_clips()
     rows = []

@@ -5,10 +5,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from baselines import cca
-from common import configs, registry, runs
-from common.loop import run_training
-from data import sources, talking_mouth, writers
+from abp_video.baselines import cca
+from abp_video import configs, registry, runs
+from abp_video.loop import run_training
+from abp_video.data import sources, talking_mouth, writers
 from st_generator import configs as st_configs, paper
 from st_generator.experiments.base import write_table
 from st_generator.multimodal import MultimodalTrainer
@@ -88,7 +88,7 @@ def run_multimodal(config, workdir=None):
                                  corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
                                  corpus.time_fit)
     train, test, folds = split_utterances(dataset, corpus, video.seed)
-    run = runs.RunDirectory(workdir or os.path.join(runs.DEFAULT_ROOT, config.experiment,
+    run = runs.RunDirectory(workdir or os.path.join(runs.default_root(), config.experiment,
                                                     f"{sources.data_name(config.data)}_{config.preset}"))
     run.prepare(config)
     trainer = MultimodalTrainer(config, dataset.videos[train], dataset.audio[train])

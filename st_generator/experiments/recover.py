@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from common import configs, registry, runs
+from abp_video import configs, registry, runs
 from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
                                            method_tag, segment_masks, selected_clips, split_segments, table_clips,
@@ -106,7 +106,7 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS,
     Returns:
       list of rows {clip, stage, mask, <method>..., lhd, seconds_per_iteration {method: seconds}}.
     """
-    workdir = workdir or os.path.join(runs.DEFAULT_ROOT, "st_recover", f"table_{config.preset}")
+    workdir = workdir or os.path.join(runs.default_root(), "st_recover", f"table_{config.preset}")
     os.makedirs(workdir, exist_ok=True)
     clips = clips if clips is not None else table_clips()
     train_masks = ("m50", "p20", "b25")

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from common import registry, runs
-from data import writers
+from abp_video import registry, runs
+from abp_video.data import writers
 from st_generator import configs, export
 from st_generator.experiments.base import default_workdir, load_segments, train
 

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import distribute
+from abp_video import distribute
 
 # `normalization_statistics` of a run on incomplete data: `visible` weighs every hidden position by the visible
 # fraction of the output it stands for (`visibility_weights`), so that positions whose output is never observed
@@ -82,7 +82,7 @@ class FrameNormalization(keras.layers.Layer):
             return normalized
         inputs = tf.cast(inputs, tf.float32)
         if one_group and replicas > 1:
-            # A step sharded over replicas (common/distribute.py): the statistics of the whole batch, summed
+            # A step sharded over replicas (abp_video/distribute.py): the statistics of the whole batch, summed
             # across replicas (differentiable), so that the result equals the one-device step.
             context = tf.distribute.get_replica_context()
             count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), inputs.dtype)

@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from abp_video import loop
+
 
 @dataclasses.dataclass(frozen=True)
 class MoCoGANSettings:
@@ -182,7 +184,7 @@ def _cross_entropy(logits, label):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits))
 
 
-class MoCoGANTrainer:
+class MoCoGANTrainer(loop.Trainer):
     """MoCoGAN learned from one clip (`--method mocogan` of `texture`).
 
     Args:

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from common import configs
+from abp_video import configs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,14 +31,14 @@ class Experiment:
     Args:
       name: `--experiment NAME`.
       paper: the section it reproduces, e.g. "AAAI'19 §4.1".
-      config_class: the config dataclass of its runs (common/configs.py composes it).
+      config_class: the config dataclass of its runs (abp_video/configs.py composes it).
       presets: {preset name: config}; empty for an experiment that only works on other runs.
       modes: {mode name: Mode}.
       family: experiments whose runs hold the same networks, so that their non-training modes work on each other's
         runs (a recover run samples as a texture run does); default: the experiment alone.
       runs_of: the experiment whose runs the non-training modes need, named in errors (default `name`).
       export: `export(run, stored config) -> (tf.Module, {signature: tf.function}, [files to copy beside])` for
-        `--mode export` (common/export.py), or None.
+        `--mode export` (abp_video/export.py), or None.
       resolve: `resolve(base config, {setting: value}, from_preset) -> config` for settings that change others
         (e.g. `--image_size` picks the paper's network for that size); default `configs.with_settings`.
       docs: the docs page.
@@ -70,7 +70,7 @@ class Experiment:
         return configs.with_settings(base, values)
 
 
-# Export is a mode of every experiment with an exporter (common/export.py runs it); it reads --export_dir.
+# Export is a mode of every experiment with an exporter (abp_video/export.py runs it); it reads --export_dir.
 EXPORT_MODE = Mode(run=None, options=("export_dir",))
 
 EXPERIMENTS = {}

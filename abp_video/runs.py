@@ -12,10 +12,28 @@ import keras
 import tensorflow as tf
 import tqdm
 
-from common import configs
+from abp_video import configs
 
-# Default root of run directories: the project's `checkpoints/` folder.
-DEFAULT_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+# The folder holding this package: a checkout of the project (its `main.py` beside it) or site-packages.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def default_root():
+    """Where a run goes without --workdir: `checkpoints/` under the current directory (the checkout's own folder
+    when `python main.py` runs there; a notebook's folder when the installed library is used from one)."""
+    return os.path.abspath("checkpoints")
+
+
+def shared_video_root():
+    """The papers' clips, `shared/data/trainingVideo` in the folder beside the project: `$ABP_VIDEO_SHARED` if set,
+    else `../shared` beside the checkout, else beside the current directory (an installed copy)."""
+    tail = os.path.join("data", "trainingVideo")
+    if os.environ.get("ABP_VIDEO_SHARED"):
+        return os.path.join(os.path.abspath(os.environ["ABP_VIDEO_SHARED"]), tail)
+    beside_checkout = os.path.normpath(os.path.join(PACKAGE_PARENT, os.pardir, "shared"))
+    if os.path.isfile(os.path.join(PACKAGE_PARENT, "main.py")) or os.path.isdir(beside_checkout):
+        return os.path.join(beside_checkout, tail)
+    return os.path.join(os.path.abspath(os.path.join(os.pardir, "shared")), tail)
 
 # Fields that may change when a run is resumed or extended; any other difference means another experiment.
 RESUMABLE_FIELDS = ("num_iterations", "log_every", "sample_every", "checkpoint_every", "num_output_samples",
@@ -47,7 +65,7 @@ def machine_state():
     `onednn_opts` is TF_ENABLE_ONEDNN_OPTS as the process saw it (None: TensorFlow's own choice, which leaves
     oneDNN's kernels off on CPUs without AVX-512, several times slower: docs/speed.md).
     """
-    repo = os.path.dirname(DEFAULT_ROOT)
+    repo = PACKAGE_PARENT
 
     def git(*args):
         try:
@@ -130,7 +148,7 @@ class RunDirectory:
             return json.load(handle)
 
     def read_config(self, config_class):
-        """The stored config as a `config_class` instance (common/configs.from_dict)."""
+        """The stored config as a `config_class` instance (abp_video/configs.from_dict)."""
         return configs.from_dict(config_class, self.read_config_dict(), where=self.config_path)
 
     def stored_experiment(self):

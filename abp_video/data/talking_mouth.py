@@ -8,7 +8,7 @@ import wave
 import av
 import numpy as np
 
-from data.video_io import VIDEO_EXTENSIONS, normalize_frames, read_video
+from abp_video.data.video_io import VIDEO_EXTENSIONS, normalize_frames, read_video
 
 SYNTHETIC_NAME = "synthetic:talking_mouth"
 FRAME_RATE = 25.0  # OuluVS is filmed at 25 frames per second; the synthetic clips share its time base.

@@ -6,7 +6,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data.video_io import to_uint8
+from abp_video.data.video_io import to_uint8
 
 # Occluded pixels are shown black in the written clips ([-1, 1] scale).
 HIDDEN = -1.0

@@ -6,11 +6,14 @@ same program on the same data and takes part in every collective step and checkp
 writes the run directory, the others a temporary copy of it that is deleted at exit (main.py).
 """
 
+import atexit
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import tensorflow as tf
@@ -38,7 +41,7 @@ def make_strategy(name):
             _STRATEGIES[name] = tf.distribute.MirroredStrategy(devices)
         else:
             raise RuntimeError("--strategy multi_worker must be created at program start-up, before any other "
-                               "TensorFlow work: call common.distribute.initialize_multi_worker() first (main.py does)")
+                               "TensorFlow work: call abp_video.distribute.initialize_multi_worker() first (main.py does)")
     return _STRATEGIES[name]
 
 
@@ -254,3 +257,27 @@ def lost_worker(error):
     return (f"worker {_WORKER['index']} lost contact with the other workers ({type(error).__name__} in a collective "
             f"op: a worker stopped or cannot be reached); the run stopped at its last checkpoint: start every worker "
             f"again with the same command to resume")
+
+
+def join_workers(workdir, timeout_seconds):
+    """Joins the workers of `TF_CONFIG` and returns the run directory this worker writes.
+
+    The chief (worker 0) writes `workdir` itself. Every other worker runs the same program on a copy of `workdir`
+    made before the workers meet (so it sees the chief's config and checkpoints as they were at start-up, whatever
+    the chief writes next) in a temporary folder deleted at exit: it takes part in every collective step and
+    checkpoint save, and leaves no file in the run directory. Call it before any other TensorFlow work.
+    """
+    if not workdir:
+        raise ValueError("--strategy multi_worker needs --workdir: every worker names the same run directory (on "
+                         "one machine the same folder; on several hosts a shared folder, or a copy of the chief's)")
+    _, index = cluster_from_environment()
+    workdir, scratch = os.path.abspath(workdir), []
+    if index > 0:
+        scratch = [tempfile.mkdtemp(prefix=f"worker{index}_")]
+        atexit.register(shutil.rmtree, scratch[0], ignore_errors=True)
+        copy = os.path.join(scratch[0], os.path.basename(workdir))
+        if os.path.isdir(workdir):
+            shutil.copytree(workdir, copy, ignore=shutil.ignore_patterns("tb", "samples", "*_temp", "*.tmp*"))
+        workdir = copy
+    initialize_multi_worker(timeout_seconds, scratch)
+    return workdir

@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 
-from data import synthetic
-from data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_file, normalize_frames, read_frame_folder,
+from abp_video.data import synthetic
+from abp_video.data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_file, normalize_frames, read_frame_folder,
                            read_video)
 
 SYNTHETIC_PREFIX = "synthetic:"

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from common import langevin, metrics
+from abp_video import langevin, loop, metrics
 
 # Pixels are on the reference code's scale: intensities in [0, 255] minus the clip's mean (of its visible values).
 PIXEL_SCALE = 127.5
@@ -109,10 +109,10 @@ class Descriptor(keras.Model):
         return tf.reduce_sum(hidden, axis=[1, 2, 3, 4])
 
 
-class STGCNRecoveryTrainer:
+class STGCNRecoveryTrainer(loop.Trainer):
     """STGCN learned from one incomplete clip; its completed clip is the recovery (`--method stgcn`).
 
-    The run loop (common/loop.py) needs `summary_images()` too; the recover experiment adds it, with the writers of
+    The run loop (abp_video/loop.py) needs `summary_images()` too; the recover experiment adds it, with the writers of
     data/ that this package does not import.
 
     Args:

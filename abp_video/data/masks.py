@@ -10,7 +10,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from data.video_io import IMAGE_EXTENSIONS, is_video_file, read_video
+from abp_video.data.video_io import IMAGE_EXTENSIONS, is_video_file, read_video
 
 MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block", "m50", "p20", "b35", "b25", "middle_frames",
               "frame_blocks")

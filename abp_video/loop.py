@@ -1,12 +1,39 @@
 """The training loop both models share: restore-or-initialise, iterate, log, checkpoint, survive interruption."""
 
 import math
+import typing
 
 import numpy as np
 import tensorflow as tf
 
-from common import distribute
-from common.runs import Checkpointer, Stopwatch, progress_bar, warn_if_bfloat16_is_slow
+from abp_video import distribute
+from abp_video.runs import Checkpointer, Stopwatch, progress_bar, warn_if_bfloat16_is_slow
+
+
+@typing.runtime_checkable
+class Trainer(typing.Protocol):
+    """What `run_training` needs of a trainer; every trainer of both models declares it (a subclass).
+
+    `config` holds `num_iterations`, `log_every`, `sample_every`, `checkpoint_every` (and `mixed_precision` where
+    the model has it); `iteration` is a scalar int64 `tf.Variable` the trainer advances. Settings reach the
+    Langevin update the same way in every trainer: `train_iteration` reads them from `self.config` and passes
+    them (δ = `config.langevin_step_size`, the number of steps) to its compiled inference step as arguments, which
+    calls `abp_video.langevin.langevin_sample`.
+    """
+    config: typing.Any
+    iteration: tf.Variable
+
+    def train_iteration(self) -> dict:
+        """One iteration (inference, then learning); returns float metrics including `loss`."""
+        ...
+
+    def trackables(self) -> dict:
+        """{name: trackable} of everything a checkpoint holds (weights, optimizer, latents, RNG, iteration)."""
+        ...
+
+    def summary_images(self) -> dict:
+        """{name: uint8 image [height, width, 3]} for TensorBoard at `sample_every` iterations."""
+        ...
 
 
 def _nonfinite_state(trainer):
@@ -43,10 +70,8 @@ def _finite_or_raise(metrics, trainer, iteration, saved_at, run, check_state):
 
 
 def run_training(trainer, run, description):
-    """Trains `trainer` in run directory `run` up to `trainer.config.num_iterations`, resuming if possible.
-
-    The trainer provides `train_iteration() -> dict of floats` (with `loss`), `trackables()`, an `iteration` variable,
-    `config` (with log_every, sample_every, checkpoint_every, num_iterations) and `summary_images() -> dict`.
+    """Trains `trainer` (a `Trainer`) in run directory `run` up to `trainer.config.num_iterations`, resuming if
+    possible.
     A checkpoint is written every `checkpoint_every` iterations, at the end, and when the run is interrupted
     (Ctrl-C), so at most the iterations since the last checkpoint are lost when the process is killed.
 
@@ -54,6 +79,9 @@ def run_training(trainer, run, description):
       dict with `iterations` (reached) and `seconds_per_iteration` (median over this session; the run's recorded
       value when it had nothing left to train).
     """
+    if not isinstance(trainer, Trainer):
+        raise TypeError(f"{type(trainer).__name__} does not provide abp_video.loop.Trainer's "
+                        f"train_iteration, trackables, summary_images, config and iteration")
     config = trainer.config
     if getattr(config, "mixed_precision", False):
         warn_if_bfloat16_is_slow()

@@ -13,7 +13,7 @@ import shutil
 
 import tensorflow as tf
 
-from common import runs
+from abp_video import runs
 
 
 def check_export_dir(export_dir):

@@ -1,0 +1,289 @@
+"""The library's front door, one shape for every experiment of both papers: a config, then the experiment's modes.
+
+    from abp_video import api
+    config = api.preset("texture", "quick", data="my_clip.mp4", num_iterations=200)
+    api.train(config, "checkpoints/my_clip")                   # trains, or resumes the run there
+    api.run_mode("sample", "checkpoints/my_clip", num_samples=2)
+    api.run_mode("export", "checkpoints/my_clip", export_dir="exported/my_clip")
+    sampler = api.load_sampler("exported/my_clip")
+
+`resolve` is the resolution and validation `python main.py` goes through (main.py is this module behind flags),
+so a notebook gets the config a command would run and the same refusals, as `ValueError`s.
+"""
+
+import dataclasses
+import os
+
+import dynamic_generator.experiments  # noqa: F401  (registers the AAAI'19 experiments)
+import st_generator.experiments  # noqa: F401  (registers the WACV'19 experiments)
+from abp_video import configs, distribute, registry, runs
+from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS
+
+EXPERIMENTS = registry.EXPERIMENTS
+DEFAULT_EXPERIMENT, DEFAULT_PRESET = "texture", "quick"
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A value a mode reads that is not a config setting (each mode declares which, registry.Mode.options)."""
+    kind: str  # integer, float, string, bool, list or enum
+    default: object
+    help: str
+    choices: tuple = ()
+
+
+OPTIONS = {
+    "num_samples": Option("integer", 3, "--mode sample / animate: how many clips to synthesise."),
+    "burn_in": Option("integer", None, "--mode sample, --experiment texture_eval: frames generated and dropped before "
+                      f"the ones kept (§4.1); default {SYNTHESIS_BURN_IN} after a random s_0, 0 after the inferred one."),
+    "synthesis_start": Option("enum", SYNTHESIS_STARTS[0], "--mode sample, --experiment texture_eval: s_0 of a new "
+                              "clip, `random` from N(0, I) (§4.1) or `inferred`, the training clip's (the authors' "
+                              "test code).", SYNTHESIS_STARTS),
+    "sample_seed": Option("integer", 0, "--mode sample / animate / interpolate: seed of the sampling noise."),
+    "inference_iterations": Option("integer", 100, "--mode recover_new / infer (and held-out clips of --experiment "
+                                   "action): Langevin sweeps over the new clips, weights frozen."),
+    "table_methods": Option("list", ["dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear"],
+                            "--experiment recover --mode table: the methods (columns) of the table."),
+    "table_cases": Option("list", None, "--experiment recover --mode table: keep only these rows, named "
+                          "<clip>_<mask> (e.g. fountain_region; default all)."),
+    "methods": Option("list", None, "--experiment st_recover --mode table: the methods (columns) of Tables 2-3, "
+                      "from abp, li_abp, vae, ws, gan (default all)."),
+    "stages": Option("list", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
+                     "(default)."),
+    "baseline_iterations": Option("integer", 2000, "--experiment st_recover --mode table: iterations of the VAE, "
+                                  "wake-sleep and GAN runs (4x ABP's 500: wake-sleep's training curve is flat by "
+                                  "then, the VAE's falls as slowly as ABP's; docs/st_recover.md); 0 = ABP's "
+                                  "--iterations."),
+    "clips": Option("list", None, "--experiment interpolate: the two training clips whose appearances are "
+                    "interpolated (names as in the run's clips.json)."),
+    "steps": Option("integer", 5, "--experiment interpolate: videos from the first appearance to the second."),
+    "image": Option("string", None, "--experiment animate --mode animate: the image file to animate."),
+    "stream": Option("bool", False, "--mode sample: write one MP4 chunk by chunk as frames are synthesised, with "
+                     "memory that does not grow with --num_frames (no GIF, no strip)."),
+    "export_dir": Option("string", None, "--mode export: a new folder for the SavedModel of the run in --workdir."),
+    "lds_state_dim": Option("integer", 0, "--method lds: state dimension d; 0 chooses it from the explained "
+                            "variance (abp_video/baselines/lds.py)."),
+    "lds_noise_dim": Option("integer", 0, "--method lds: driving-noise dimension n_v; 0 chooses it from the "
+                            "residual's singular values."),
+    "worker_timeout": Option("float", 120.0, "--strategy multi_worker: seconds to wait for every worker to start "
+                             "and answer before giving up (docs/distribute.md)."),
+    "mocogan_iterations": Option("integer", None, "--experiment texture_eval: MoCoGAN's iterations per clip (its "
+                                 "rows of the table; 0 leaves them out; default texture_eval.MOCOGAN_ITERATIONS)."),
+}
+# Options every mode accepts (they are checked where they apply, not per mode).
+GENERAL_OPTIONS = ("worker_timeout",)
+
+
+def setting_types():
+    """{setting name: type} over every experiment's config class (one flag each in main.py)."""
+    types = {}
+    for experiment in EXPERIMENTS.values():
+        for name, field in configs.setting_fields(experiment.config_class).items():
+            if name in ("experiment", "preset"):
+                continue
+            if name in types and types[name] is not field.type:
+                raise TypeError(f"setting {name!r} has two types across the configs")
+            types[name] = field.type
+    return types
+
+
+SETTINGS = setting_types()
+
+
+def _refuse(given, names, reason):
+    for name in names:
+        if name in given:
+            raise ValueError(f"--{name} {reason}; drop it")
+
+
+def select_experiment(experiment=None, mode="train", workdir=None):
+    """The experiment and mode asked for, checked against the run in `workdir`: (Experiment, mode name).
+
+    `experiment` None: the run's own experiment for a mode that works on a trained run, else `texture`.
+    """
+    stored_name = runs.RunDirectory(workdir).stored_experiment() if workdir else None
+    stored = EXPERIMENTS.get(stored_name)
+    name = experiment or DEFAULT_EXPERIMENT
+    if stored is not None and experiment is None and (
+            mode not in stored.mode_names() or not registry.mode(stored, mode).trains):
+        name = stored_name  # `--mode sample|export|... --workdir RUN` works on the run's own experiment.
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}")
+    chosen = EXPERIMENTS[name]
+    if mode not in chosen.mode_names():
+        raise ValueError(f"--mode {mode} does not exist for {chosen.name}; choose one of {chosen.mode_names()}")
+    trains = registry.mode(chosen, mode).trains
+    if stored_name and (stored_name != name if trains else not chosen.shares_runs_with(stored_name)):
+        raise ValueError(f"--workdir {workdir} holds a {stored_name!r} run, not {name!r}; "
+                         f"choose another --workdir (or --experiment {stored_name})")
+    return chosen, mode
+
+
+def resolved_config(experiment, mode_name, workdir=None, preset=None, settings=None, options=()):
+    """The config `mode_name` of `experiment` runs with, validated.
+
+    Training modes: the preset (default `quick`), or the stored config of the run in `workdir` being resumed, with
+    every setting of `settings` applied. Other modes: the stored config of the run in `workdir` with the settings
+    the mode lets the user change. `options` names the option values given (refused where the mode reads none).
+    """
+    settings, mode = dict(settings or {}), registry.mode(experiment, mode_name)
+    given = set(settings) | set(options)
+    unknown = sorted(name for name in settings if name not in SETTINGS)
+    if unknown:
+        raise ValueError(f"--{unknown[0]} is not a setting of any experiment (docs/{experiment.name}.md lists them)")
+    used = f"is not used by --experiment {experiment.name} --mode {mode_name}"
+    _refuse(given, [name for name in OPTIONS if name not in mode.options and name not in GENERAL_OPTIONS], used)
+    if not mode.trains:
+        if not workdir:
+            what = f"--experiment {experiment.name}" if mode_name == "train" else f"--mode {mode_name}"
+            raise ValueError(f"{what} needs --workdir, the directory of a trained run (an --experiment "
+                             f"{experiment.runs_of or experiment.name} run)")
+        _refuse(given, [name for name in SETTINGS if name not in mode.settings and name not in mode.options], used)
+        base = runs.RunDirectory(workdir).read_config(experiment.config_class)
+        return experiment.resolved(base, {name: settings[name] for name in mode.settings if name in settings},
+                                   from_preset=False).validate()
+    stored = None
+    if workdir and runs.RunDirectory(workdir).exists():
+        # Resuming: the run's own config, changed only by the settings given now.
+        stored = runs.RunDirectory(workdir).read_config(experiment.config_class)
+        if preset is not None and preset != stored.preset:
+            raise ValueError(f"--workdir {workdir} holds a {stored.preset!r} run, not {preset!r}; "
+                             f"choose another --workdir")
+    elif (preset or DEFAULT_PRESET) not in experiment.presets:
+        raise ValueError(f"unknown preset {preset or DEFAULT_PRESET!r} for {experiment.name}; "
+                         f"choose one of {sorted(experiment.presets)}")
+    base = stored or experiment.presets[preset or DEFAULT_PRESET]
+    known = configs.settings(base)
+    if "strategy" in settings and "strategy" not in known and settings["strategy"] != "default":
+        raise ValueError(f"--strategy {settings['strategy']}: --experiment {experiment.name} trains on one device "
+                         f"only; drop --strategy (or pass --strategy default)")
+    _refuse(given, [name for name in SETTINGS if name not in known and name != "strategy"
+                    and name not in mode.options],
+            f"is not a setting of --experiment {experiment.name} (python main.py --helpfull lists the flags, the "
+            f"docs page {experiment.docs} each experiment's settings)")
+    values = {name: value for name, value in settings.items() if name in known}
+    return experiment.resolved(base, values, from_preset=stored is None).validate()
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a command will do: the experiment, its mode, the validated config, the run directory, the options."""
+    experiment: registry.Experiment
+    mode: str
+    config: object
+    workdir: str
+    options: dict
+
+    @property
+    def multi_worker(self):
+        """True when the plan trains with `--strategy multi_worker` (main.py joins the workers first)."""
+        return registry.mode(self.experiment, self.mode).trains and _multi_worker(self.config)
+
+
+def resolve(mode="train", workdir=None, experiment=None, preset=None, **values):
+    """The `Plan` of `python main.py --experiment E --mode M --workdir W --preset P --NAME value ...`.
+
+    `values` holds settings (config fields) and options (OPTIONS) alike, as a command's flags do; the options not
+    given take their defaults. Raises ValueError with the command line's message for anything it would refuse.
+    """
+    chosen, mode = select_experiment(experiment, mode, workdir)
+    settings = {name: _setting_value(name, value) for name, value in values.items() if name not in OPTIONS}
+    options = {name: value for name, value in values.items() if name in OPTIONS}
+    config = resolved_config(chosen, mode, workdir, preset, settings, options)
+    mode_spec = registry.mode(chosen, mode)
+    for name, what in mode_spec.required.items():
+        if name not in values:
+            raise ValueError(f"--mode {mode} needs --{name}, {what}")
+    if not mode_spec.trains:
+        config = distribute.in_one_process(config)
+    plan = Plan(chosen, mode, config, workdir, _option_values(mode_spec, values))
+    if "worker_timeout" in options and not plan.multi_worker:
+        raise ValueError("--worker_timeout is used only when training with --strategy multi_worker; drop it")
+    return plan
+
+
+def _option_values(mode_spec, values):
+    """{option: value} for every option the mode reads: the value given, else its default (a setting the mode
+    also reads as an option, e.g. `--data` of a table or `--num_frames` of `sample`: None when not given)."""
+    return {name: values[name] if name in values else (OPTIONS[name].default if name in OPTIONS else None)
+            for name in (*mode_spec.options, *GENERAL_OPTIONS)}
+
+
+def _setting_value(name, value):
+    """A setting's value as its config field holds it (comma-separated integers or a list become a tuple)."""
+    if SETTINGS.get(name) is tuple and not isinstance(value, tuple):
+        items = value.split(",") if isinstance(value, str) else list(value)
+        try:
+            return tuple(int(item) for item in items)
+        except ValueError:
+            raise ValueError(f"--{name} takes comma-separated integers, got {','.join(map(str, items))}") from None
+    return value
+
+
+def _multi_worker(config):
+    return configs.settings(config).get("strategy") == "multi_worker"
+
+
+def execute(plan, more_data=()):
+    """Runs `plan` (from `resolve`); returns what the mode returns (a training run: its result or metrics)."""
+    if plan.mode == "export":
+        from abp_video import export
+        return export.export_run(plan.experiment, plan.workdir, plan.options["export_dir"])
+    options = {name: value for name, value in plan.options.items() if name not in GENERAL_OPTIONS}
+    options["more_data"] = tuple(more_data)  # `--data A B C`'s B and C (texture_eval).
+    return registry.mode(plan.experiment, plan.mode).run(plan.config, plan.workdir, options)
+
+
+def preset(experiment=DEFAULT_EXPERIMENT, name=DEFAULT_PRESET, **settings):
+    """The validated config of `experiment`'s preset `name` with `settings` applied (as its flags would)."""
+    chosen = EXPERIMENTS.get(experiment)
+    if chosen is None:
+        raise ValueError(f"unknown experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
+    return resolved_config(chosen, "train", preset=name,
+                           settings={key: _setting_value(key, value) for key, value in settings.items()})
+
+
+def train(config, workdir=None, mode="train", **options):
+    """Trains `config` (from `preset`) in `workdir` (default checkpoints/<experiment>/... under the current
+    folder), resuming the run there if it is one of this config; returns the mode's result. `mode` picks another
+    training mode (`table`)."""
+    chosen = EXPERIMENTS[config.experiment]
+    if mode not in chosen.mode_names() or not registry.mode(chosen, mode).trains:
+        raise ValueError(f"{mode!r} is not a training mode of {chosen.name}; choose one of "
+                         f"{[name for name in chosen.mode_names() if registry.mode(chosen, name).trains]}")
+    spec = registry.mode(chosen, mode)
+    _refuse(options, [name for name in options if name not in spec.options], f"is not used by --mode {mode}")
+    return execute(Plan(chosen, mode, config.validate(), workdir, _option_values(spec, options)))
+
+
+def run_mode(mode, workdir, experiment=None, **values):
+    """Any mode on the trained run in `workdir` (`sample`, `export`, `recover_new`, `animate`, ...), with the
+    settings and options a command would give; returns what the mode returns (`export`: the SavedModel's path)."""
+    return execute(resolve(mode, workdir, experiment, **values))
+
+
+def load_run(workdir):
+    """The trainer of the run in `workdir` at its latest checkpoint (its networks: `.model` / `.generator`)."""
+    name = runs.RunDirectory(workdir).stored_experiment()
+    if name is None:
+        raise FileNotFoundError(f"no run in {workdir}: it holds no config.json")
+    if name.startswith("st_"):
+        from st_generator import restore
+    else:
+        from dynamic_generator import restore
+    return restore.restore_trainer(workdir)[1]
+
+
+def load_sampler(export_dir):
+    """The SavedModel written by `run_mode("export", ...)`; it needs TensorFlow only (docs/export.md)."""
+    import tensorflow as tf
+    return tf.saved_model.load(export_dir)
+
+
+def make_deterministic(seed):
+    """Same seed → bit-identical results on the same machine: deterministic kernels and every seed set."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow's global seed.
+    tf.config.experimental.enable_op_determinism()
