@@ -6,16 +6,14 @@ experiment and mode do not read is refused. A notebook calls the same functions 
 """
 
 import dataclasses
-import os
+import json
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF's C++ start-up chatter (no CUDA here, oneDNN notes).
-# oneDNN's CPU kernels. TensorFlow turns them on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX; on an
-# AVX2-only AMD EPYC its other kernels ran the texture quick preset 4.8x slower (docs/speed.md). Yours wins if set.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from absl import app, flags, logging
 
-from absl import app, flags, logging  # noqa: E402
+from abp_video import startup
 
+startup.import_tensorflow_quietly()  # oneDNN on, TensorFlow's native start-up lines held back.
 from abp_video import api, distribute  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -26,6 +24,8 @@ flags.DEFINE_string("preset", api.DEFAULT_PRESET, "Configuration preset: `paper`
 flags.DEFINE_string("mode", "train", "`train` (starts, or resumes the run in --workdir), `sample`, ... (per "
                     "experiment).")
 flags.DEFINE_string("workdir", None, "Run directory; default checkpoints/<experiment>/<data>_<preset>.")
+flags.DEFINE_bool("dry_run", False, "Print what the command would do (the data line and the resolved config) and "
+                  "exit without touching the run directory.")
 flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same seed on the same machine "
                   "(tf.config.experimental.enable_op_determinism, all seeds set); may be slower.")
 
@@ -37,10 +37,13 @@ for _name, _option in api.OPTIONS.items():  # Values a mode reads that are not c
     else:
         DEFINE[_option.kind](_name, _option.default, _option.help)
 for _name, _type in api.SETTINGS.items():  # One flag per config setting; default None: the preset's value.
+    _helps = {api.setting_help(item, _name) for item in api.EXPERIMENTS.values()} - {""}
     {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float, tuple: flags.DEFINE_list}.get(
-        _type, flags.DEFINE_string)(_name, None, f"Override the preset's `{_name}`."
-                                    + (" Comma-separated integers." if _type is tuple else ""))
+        _type, flags.DEFINE_string)(_name, None, " / ".join(sorted(_helps)) + " Default: the preset's "
+                                    "(python main.py --experiment NAME --help).")
 flags.DEFINE_alias("iterations", "num_iterations")
+for _old, _new in api.RENAMED_OPTIONS.items():
+    flags.DEFINE_list(_old, None, f"The earlier name of --{_new} (still read, with a warning).")
 # In --mode sample / animate / interpolate, --num_frames is the length to synthesise; in --mode table of the
 # spatial-temporal experiments, --data picks table clips by name.
 
@@ -53,11 +56,18 @@ def given(name):
 def resolve():
     """The `abp_video.api.Plan` of the parsed flags: experiment, mode, validated config, run directory, options."""
     values = {name: FLAGS[name].value for name in (*api.OPTIONS, *api.SETTINGS) if FLAGS[name].present}
+    for old, new in api.RENAMED_OPTIONS.items():
+        if FLAGS[old].present:
+            print(f"warning: --{old} is now --{new}; read as --{new}", file=sys.stderr)
+            values[new] = FLAGS[old].value
     return api.resolve(FLAGS.mode, FLAGS.workdir, given("experiment"), given("preset"), **values)
 
 
 def run(argv):
     plan = resolve()
+    if FLAGS.dry_run:
+        return print(api.describe(plan) or f"--mode {plan.mode} on {plan.workdir}",
+                     json.dumps(api.configs.to_dict(plan.config), indent=2), sep="\n")
     if plan.multi_worker:  # Before any other TensorFlow work, seeds included.
         plan = dataclasses.replace(plan, workdir=distribute.join_workers(FLAGS.workdir, FLAGS.worker_timeout))
     if FLAGS.deterministic:
@@ -90,11 +100,23 @@ def main(argv):
 
 
 def parse_flags(argv):
-    """absl's parser with errors as one `error: ...` line and exit code 2, like every other bad input."""
+    """absl's parser with errors as one `error: ...` line and exit code 2, like every other bad input; `--help`
+    (or -h) prints the experiments, or with --experiment NAME its modes and flags, and exits 0."""
+    if any(arg in ("-h", "--help", "--helpshort", "-?") for arg in argv[1:]):
+        named = [arg.split("=", 1)[1] if "=" in arg else (argv[index + 2] if index + 2 < len(argv) else None)
+                 for index, arg in enumerate(argv[1:]) if arg.split("=", 1)[0] == "--experiment"]
+        try:
+            print(api.help_text(named[-1] if named else None))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+        except BrokenPipeError:  # `--help | head`.
+            pass
+        sys.exit(0)
     try:
         return FLAGS(argv)
     except flags.Error as error:
-        print(f"error: {_one_line(error)}; run `python main.py --helpfull` for the flags and their values",
+        print(f"error: {_one_line(error)}; run `python main.py --experiment NAME --help` for the flags and their values",
               file=sys.stderr)
         sys.exit(2)
 

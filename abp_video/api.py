@@ -12,11 +12,14 @@ so a notebook gets the config a command would run and the same refusals, as `Val
 """
 
 import dataclasses
-import os
 
+from abp_video import startup
+
+startup.import_tensorflow_quietly()  # Before the models import it: oneDNN on, no native start-up lines.
 import dynamic_generator.experiments  # noqa: F401  (registers the AAAI'19 experiments)
 import st_generator.experiments  # noqa: F401  (registers the WACV'19 experiments)
 from abp_video import configs, distribute, registry, runs
+from abp_video.data import sources
 from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS
 
 EXPERIMENTS = registry.EXPERIMENTS
@@ -42,14 +45,12 @@ OPTIONS = {
     "sample_seed": Option("integer", 0, "--mode sample / animate / interpolate: seed of the sampling noise."),
     "inference_iterations": Option("integer", 100, "--mode recover_new / infer (and held-out clips of --experiment "
                                    "action): Langevin sweeps over the new clips, weights frozen."),
-    "table_methods": Option("list", ["dg", "stgcn", "mrf_l1", "mrf_l2", "lhd", "linear"],
-                            "--experiment recover --mode table: the methods (columns) of the table."),
+    "table_methods": Option("list", None, "--mode table: the methods (columns) of the table; recover: dg, stgcn, "
+                            "mrf_l1, mrf_l2, lhd, linear; st_recover: abp, li_abp, vae, ws, gan (default all)."),
     "table_cases": Option("list", None, "--experiment recover --mode table: keep only these rows, named "
                           "<clip>_<mask> (e.g. fountain_region; default all)."),
-    "methods": Option("list", None, "--experiment st_recover --mode table: the methods (columns) of Tables 2-3, "
-                      "from abp, li_abp, vae, ws, gan (default all)."),
-    "stages": Option("list", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or both "
-                     "(default)."),
+    "table_stages": Option("list", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or "
+                           "both (default)."),
     "baseline_iterations": Option("integer", 2000, "--experiment st_recover --mode table: iterations of the VAE, "
                                   "wake-sleep and GAN runs (4x ABP's 500: wake-sleep's training curve is flat by "
                                   "then, the VAE's falls as slowly as ABP's; docs/st_recover.md); 0 = ABP's "
@@ -72,6 +73,8 @@ OPTIONS = {
 }
 # Options every mode accepts (they are checked where they apply, not per mode).
 GENERAL_OPTIONS = ("worker_timeout",)
+# Earlier names of options, still accepted with a warning: {old: new}.
+RENAMED_OPTIONS = {"methods": "table_methods", "stages": "table_stages"}
 
 
 def setting_types():
@@ -159,8 +162,8 @@ def resolved_config(experiment, mode_name, workdir=None, preset=None, settings=N
                          f"only; drop --strategy (or pass --strategy default)")
     _refuse(given, [name for name in SETTINGS if name not in known and name != "strategy"
                     and name not in mode.options],
-            f"is not a setting of --experiment {experiment.name} (python main.py --helpfull lists the flags, the "
-            f"docs page {experiment.docs} each experiment's settings)")
+            f"is not a setting of --experiment {experiment.name} (python main.py --experiment {experiment.name} "
+            f"--help lists its flags; the docs page {experiment.docs})")
     values = {name: value for name, value in settings.items() if name in known}
     return experiment.resolved(base, values, from_preset=stored is None).validate()
 
@@ -224,8 +227,26 @@ def _multi_worker(config):
     return configs.settings(config).get("strategy") == "multi_worker"
 
 
+def describe(plan):
+    """One line saying what a training plan will do with its data, e.g. `fire.avi: frames 0-59 of 250,
+    352x288 -> 32x32, quick preset, 500 iterations`; None for a mode that does not train."""
+    if not registry.mode(plan.experiment, plan.mode).trains:
+        return None
+    values = configs.settings(plan.config)
+    budget = f"{values['preset']} preset, {values['num_iterations']} iterations"
+    if plan.mode == "table":
+        return f"{plan.experiment.name} --mode table: every table clip and column, {budget} per run"
+    segments = values.get("max_segments") if plan.experiment.name.startswith("st_") else None
+    data = sources.describe(values["data"], values["num_frames"], values["image_size"], segments)
+    return f"{data}, {budget}"
+
+
 def execute(plan, more_data=()):
-    """Runs `plan` (from `resolve`); returns what the mode returns (a training run: its result or metrics)."""
+    """Runs `plan` (from `resolve`); returns what the mode returns (a training run: its result or metrics).
+    A training run first prints `describe(plan)`."""
+    line = describe(plan)
+    if line:
+        print(line, flush=True)
     if plan.mode == "export":
         from abp_video import export
         return export.export_run(plan.experiment, plan.workdir, plan.options["export_dir"])
@@ -287,3 +308,62 @@ def make_deterministic(seed):
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow's global seed.
     tf.config.experimental.enable_op_determinism()
+
+
+def setting_help(experiment, name):
+    """The help of setting `name` for `experiment` (its model's SETTING_HELP)."""
+    import sys
+    module = sys.modules[experiment.config_class.__module__]
+    return getattr(module, "SETTING_HELP", {}).get(name, "")
+
+
+def _preset_defaults(experiment, name):
+    values = [(preset, configs.settings(config).get(name)) for preset, config in sorted(experiment.presets.items())]
+    shown = [(preset, ",".join(map(str, value)) if isinstance(value, tuple) else value) for preset, value in values]
+    if len({str(value) for _, value in shown}) == 1:
+        return f"default {shown[0][1]!s}" if shown else ""
+    return "default " + ", ".join(f"{preset} {value}" for preset, value in shown)
+
+
+GENERAL_FLAGS = (("--experiment NAME", f"the paper experiment (default {DEFAULT_EXPERIMENT})"),
+                 ("--preset NAME", f"its configuration: paper (the paper's), quick (minutes on a CPU), tiny (tests); "
+                                   f"default {DEFAULT_PRESET}"),
+                 ("--mode NAME", "train (starts, or resumes the run in --workdir) or another of the experiment's "
+                                 "modes"),
+                 ("--workdir DIR", "the run directory (default checkpoints/<experiment>/<data>_<preset>)"),
+                 ("--dry_run", "print the data line and the resolved config; run nothing, write nothing"),
+                 ("--deterministic", "bit-identical results for the same seed on the same machine (slower)"))
+
+
+def help_text(experiment=None):
+    """`python main.py [--experiment NAME] --help`: the experiments, or one experiment's modes and flags."""
+    lines = ["usage: python main.py --experiment NAME [--preset paper|quick|tiny] [--mode MODE] [--workdir DIR] "
+             "[--SETTING value ...]", ""]
+    lines += [f"  {flag:<20} {text}" for flag, text in GENERAL_FLAGS]
+    if experiment is None:
+        lines += ["", "experiments (python main.py --experiment NAME --help: its modes, settings and options):"]
+        lines += [f"  {name:<15} {item.paper}; modes {', '.join(item.mode_names())}; {item.docs}"
+                  for name, item in sorted(EXPERIMENTS.items())]
+        return "\n".join(lines)
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {experiment!r}; choose one of {sorted(EXPERIMENTS)}")
+    chosen = EXPERIMENTS[experiment]
+    lines += ["", f"--experiment {experiment}: {chosen.paper} ({chosen.docs})", "", "modes:"]
+    for name in chosen.mode_names():
+        mode = registry.mode(chosen, name)
+        reads = [f"--{option}" for option in (*mode.options, *mode.settings)]
+        what = "trains (a new run, or resumes --workdir)" if mode.trains else "works on the trained run in --workdir"
+        lines.append(f"  {name:<12} {what}" + (f"; reads {', '.join(reads)}" if reads else ""))
+    if chosen.presets:
+        lines += ["", "settings (the preset's value unless given):"]
+        for name in configs.setting_fields(chosen.config_class):
+            if name in ("experiment", "preset") or name not in SETTINGS:
+                continue
+            defaults = _preset_defaults(chosen, name)
+            lines.append(f"  --{name:<26} {setting_help(chosen, name)}" + (f" [{defaults}]" if defaults else ""))
+    options = sorted({option for name in chosen.mode_names() for option in registry.mode(chosen, name).options
+                      if option in OPTIONS})
+    if options:
+        lines += ["", "options of the modes:"]
+        lines += [f"  --{name:<26} {OPTIONS[name].help} [default {OPTIONS[name].default}]" for name in options]
+    return "\n".join(lines)

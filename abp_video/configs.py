@@ -164,3 +164,25 @@ def _from_flat(config_class, values, present_parts):
             arguments[field.name] = tuple(value) if isinstance(value, list) else value
     arguments.update(_stored_defaults(config_class, values))
     return config_class(**arguments)
+
+
+# What each setting is, its unit or allowed values: the text of its flag's help (main.py adds the presets'
+# defaults). These are the settings both models have in the same sense; each model's configs module extends it.
+COMMON_HELP = {
+    "seed": "Seed of the initial weights and latents, of the Langevin noise and of generated clips and masks.",
+    "strategy": "Where learning runs: default (one device), mirrored (local GPUs or logical CPUs) or multi_worker "
+                "(TF_CONFIG; docs/distribute.md).",
+    "log_every": "Iterations between lines of history.jsonl and TensorBoard scalars.",
+    "sample_every": "Iterations between TensorBoard images.",
+    "checkpoint_every": "Iterations between checkpoints (also written at the end and on Ctrl-C).",
+    "num_output_samples": "Clips synthesised into samples/ at the end of training.",
+    "learning_rate": "Adam's learning rate of the weights (Eq. 5).",
+    "adam_beta1": "Adam's beta_1 (decay of its first-moment average).",
+    "num_iterations": "Iterations of inference then learning (--iterations is the same flag).",
+    "langevin_step_size": "Langevin step size delta of the latents' inference (Eq. 4).",
+    "num_langevin_steps": "Langevin steps l per iteration (chains warm-started from the last iteration).",
+    "sigma": "Standard deviation sigma of the observation noise epsilon (weighs the reconstruction energy).",
+    "normalization_statistics": "On incomplete data, where the generator's batch-normalisation statistics are "
+                                "taken: visible (the observed values only) or all (every position, the authors'; "
+                                "runs stored before this setting read as all). docs/fidelity.md.",
+}

@@ -89,6 +89,7 @@ def run_training(trainer, run, description):
     restored = checkpointer.restore_or_initialize()
     start = int(trainer.iteration.numpy())
     distribute.check_workers_agree(start, "restored iterations")  # Several workers resume together or not at all.
+    run.record_config()  # A resumed run's extended iteration counts, now that it has restored.
     # History and TensorBoard continue from the restored iteration (0 if a killed run never saved): rows and
     # events of the iterations lost since the checkpoint are dropped, not repeated.
     run.truncate_history(start)

@@ -1,8 +1,10 @@
 """Run directories shared by both models: resolved config, metrics, checkpoints, TensorBoard, progress bar."""
 
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -40,11 +42,24 @@ RESUMABLE_FIELDS = ("num_iterations", "log_every", "sample_every", "checkpoint_e
                     "strategy")
 
 
+def strict_json(value):
+    """`value` with every NaN and infinity as None (JSON null), so strict parsers read what this project writes."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(item) for item in value]
+    if hasattr(value, "dtype") and getattr(value, "ndim", None) == 0:  # A NumPy scalar.
+        return strict_json(value.item())
+    return value
+
+
 def write_json_atomic(path, value):
-    """Writes JSON so that a crash leaves either the old file or the new one, never half of one."""
+    """Writes strict JSON (NaN as null) so that a crash leaves either the old file or the new one, never half."""
     temporary = f"{path}.tmp{os.getpid()}"
     with open(temporary, "w") as handle:
-        json.dump(value, handle, indent=2, sort_keys=True)
+        json.dump(strict_json(value), handle, indent=2, sort_keys=True, allow_nan=False)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
@@ -178,7 +193,9 @@ class RunDirectory:
                 details = ", ".join(f"{key}: {stored.get(key)!r} there, {wanted[key]!r} now" for key in differing)
                 raise ValueError(f"--workdir {self.path} holds a run with another configuration ({details}); "
                                  f"choose another --workdir to start a new run")
-            write_json_atomic(self.config_path, configs.to_dict(config))  # Record extended iteration counts.
+            # Extended iteration counts are recorded once a checkpoint has been restored (`record_config`), so
+            # that a resume that fails leaves config.json as it was.
+            self.pending_config = configs.to_dict(config)
             return True
         parent = os.path.dirname(self.path)
         try:
@@ -200,6 +217,12 @@ class RunDirectory:
                                   f"writable --workdir") from None
         return False
 
+    def record_config(self):
+        """Writes the config a resumed run was prepared with (its extended iteration counts), if any."""
+        pending, self.pending_config = getattr(self, "pending_config", None), None
+        if pending is not None and pending != self.read_config_dict():
+            write_json_atomic(self.config_path, pending)
+
     def sample_path(self, name):
         os.makedirs(self.samples_dir, exist_ok=True)
         return os.path.join(self.samples_dir, name)
@@ -216,7 +239,7 @@ class RunDirectory:
 
     def append_history(self, row):
         with open(self.history_path, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json.dumps(strict_json(row), allow_nan=False) + "\n")
 
     def read_history(self):
         if not os.path.isfile(self.history_path):
@@ -235,7 +258,7 @@ class RunDirectory:
         rows = [row for row in self.read_history() if row.get("iteration", 0) <= last_iteration]
         temporary = self.history_path + ".tmp"
         with open(temporary, "w") as handle:
-            handle.writelines(json.dumps(row) + "\n" for row in rows)
+            handle.writelines(json.dumps(strict_json(row), allow_nan=False) + "\n" for row in rows)
         os.replace(temporary, self.history_path)
 
 
@@ -323,7 +346,7 @@ class Checkpointer:
                 legacy = not any(name.startswith(f"{ALL_VARIABLES}/") for name, _ in tf.train.list_variables(path))
                 (self.legacy_checkpoint if legacy else self.checkpoint).restore(path).assert_existing_objects_matched()
             except Exception as error:  # noqa: BLE001 (OpError, IndexError "read less bytes", mismatches...)
-                failures.append(f"{os.path.basename(path)}: {' '.join(str(error).split())[:200]}")
+                failures.append(f"{os.path.basename(path)}: {_short_reason(error)}")
                 continue
             if legacy and self.untracked:  # Non-empty only when the checkpoint has AllVariables.
                 print(f"warning: {path} was written before checkpoints held every variable: "
@@ -341,6 +364,12 @@ class Checkpointer:
 
     def save(self, step):
         return self.manager.save(checkpoint_number=int(step))
+
+
+def _short_reason(error):
+    """The first clause of a checkpoint read error, without TensorFlow's {{function_node ...}} wrapping."""
+    text = re.sub(r"\{\{.*?\}\}", "", " ".join(str(error).split())).strip(" :")
+    return text.split(";")[0][:120]
 
 
 def progress_bar(start, total, description):

@@ -330,3 +330,41 @@ PRESETS = {
     "animate": {"paper": ANIMATE_PAPER, "quick": ANIMATE_QUICK, "tiny": ANIMATE_TINY},
 }
 
+
+
+# Each setting's flag help (main.py adds the presets' defaults); the settings shared with the spatial-temporal
+# generator in the same sense are in abp_video/configs.COMMON_HELP.
+SETTING_HELP = dict(configs.COMMON_HELP, **{
+    "data": "The clip(s): a video file, a folder of frame images, a folder of videos (action: one clip each) or a "
+            "built-in synthetic clip (synthetic:fire, synthetic:water, synthetic:actions).",
+    "image_size": "Side in pixels of the square frames the clip is resized to (the paper's emission networks: 32, "
+                  "64, 128 or 150).",
+    "num_frames": "Frames used from the start of each clip (a multiple of --chunk_length); in --mode sample, the "
+                  "length to synthesise.",
+    "chunk_length": "Frames per chunk of truncated back-propagation through time (the authors' 30).",
+    "state_dim": "Dimension of the state s_t.",
+    "noise_dim": "Dimension of the innovation xi_t.",
+    "appearance_dim": "Dimension of the per-clip appearance vector a at the emission input (Eq. 11); 0 = none.",
+    "motion_dim": "Dimension of the per-clip motion vector m at the transition input; 0 = none.",
+    "transition": "Transition F_alpha: nonlinear (s_t = tanh(s_{t-1} + MLP(s_{t-1}, xi_t)), the paper's) or linear.",
+    "transition_hidden_units": "Hidden units of the transition MLP, comma-separated.",
+    "transition_init_std": "Standard deviation of the transition MLP's initial weights.",
+    "emission_filters": "Filters of the emission G_beta's transposed convolutions, comma-separated (the last is 3).",
+    "emission_kernels": "Kernel size of each emission layer, comma-separated.",
+    "emission_strides": "Stride of each emission layer, comma-separated.",
+    "emission_init_std": "Standard deviation of the emission's initial weights.",
+    "mixed_precision": "bfloat16 transposed convolutions (faster on CPUs with AVX-512 BF16 or AMX, and GPUs).",
+    "energy_scale": f"Reconstruction energy: sum (Eq. 6) or authors (averaged over frames, as their code); one of "
+                    f"{ENERGY_SCALES}.",
+    "metropolis": "Metropolis-adjusted Langevin (TFP's MALA) instead of the papers' plain Langevin.",
+    "method": "What learns the clip: texture / texture_eval: " + ", ".join(TEXTURE_METHODS) + "; recover / "
+              "inpaint: " + ", ".join(RECOVERY_METHODS) + " (dg = the dynamic generator).",
+    "mask": "recover / inpaint: a mask file (.mat, .npy, a folder of PNGs or a mask video; 1 = visible); empty = "
+            "generate one of --mask_type.",
+    "mask_type": "recover / inpaint: the mask generated when --mask is empty: " + ", ".join(MASK_TYPES) + ".",
+    "batch_size": "action / animate: clips per mini-batch (0 = all clips in one batch).",
+    "num_held_out": "action / animate: clips held out of training (their latents inferred with the model frozen).",
+    "encoder_filters": "animate: filters of the encoder E_gamma's convolutions, comma-separated.",
+    "encoder_kernels": "animate: kernel size of each encoder convolution, comma-separated.",
+    "encoder_strides": "animate: stride of each encoder convolution, comma-separated.",
+})

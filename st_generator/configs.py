@@ -420,3 +420,53 @@ MULTIMODAL_TINY = configs.with_settings(MULTIMODAL_PAPER, dict(
     num_langevin_steps=2, recovery_langevin_steps=3, num_iterations=2, log_every=1, sample_every=1,
     checkpoint_every=1, num_output_samples=2))
 MULTIMODAL_PRESETS = {"paper": MULTIMODAL_PAPER, "quick": MULTIMODAL_QUICK, "tiny": MULTIMODAL_TINY}
+
+
+# Each setting's flag help (main.py adds the presets' defaults); the settings shared with the dynamic generator in
+# the same sense are in abp_video/configs.COMMON_HELP.
+SETTING_HELP = dict(configs.COMMON_HELP, **{
+    "data": "The clip: a video file, a folder of frame images or a built-in synthetic clip (synthetic:fire); "
+            "st_multimodal: an OuluVS folder or synthetic:talking_mouth; --mode table: table clips by name.",
+    "image_size": "Side in pixels of the square frames the clip is resized to.",
+    "num_frames": "Frames per segment (the generator's output length).",
+    "max_segments": "Segments cut one after another from the clip (0 = every whole segment).",
+    "test_fraction": "Fraction of the segments kept for testing (the last ones; the paper's 4:1 split is 0.2).",
+    "model": "Latent layout: 1 (a spatial-temporal grid), 2 (a latent per time step) or 3 (one latent vector).",
+    "latent_grid": "Latent grid t,h,w (comma-separated); with --latent_channels the shape of Z.",
+    "latent_channels": "Channels of the latent Z at each grid position.",
+    "generator_filters": "Filters of the generator's 3D transposed convolutions, comma-separated (the last is 3).",
+    "first_kernel_time": "Temporal size of the first layer's kernel.",
+    "init_std": "Standard deviation of the generator's initial weights.",
+    "batch_size": "Segments per learning step (0 = all).",
+    "init": "How the chains start: " + " or ".join(INITS) + " (LI-ABP: from f_V(I), §3.3; the same as --method "
+            "li_abp).",
+    "li_langevin_steps": "LI-ABP: Langevin steps from f_V's initialisation.",
+    "li_occluded_samples": "LI-ABP at the test stage: f_V learns from samples occluded by test masks "
+                           "(docs/st_recover.md).",
+    "stage": "st_recover: where the occlusions are, " + " (Table 2) or ".join(STAGES) + " (Table 3).",
+    "mask_type": "The training-time mask (st_recover --stage train) or Table 1's mask: " + ", ".join(ST_MASK_TYPES)
+                 + ".",
+    "test_masks": "st_recover --stage test: the test masks, comma-separated (m50, p20, b35).",
+    "recovery_langevin_steps": "Langevin steps of recovery with the frozen model (also the VAE / wake-sleep "
+                               "imputation iterations).",
+    "recovery_step_size": "Langevin step size of recovery with the frozen model.",
+    "method": "st_recover: " + ", ".join(METHODS) + " (VAE, wake-sleep and GAN with the same generator); "
+              "st_synthesis / st_interpolate: abp or li_abp.",
+    "baseline_updates": "Generator updates per iteration of the VAE, wake-sleep and GAN (0 = as many generator "
+                        "passes as ABP).",
+    "gan_learning_rate": "The GAN's Adam learning rate (Vondrick et al. 2016).",
+    "synthesis_grid": "st_synthesis: the latent grid t,h,w of new clips (empty = the training grid).",
+    "audio_filters": "st_multimodal: filters of the audio generator's 1D transposed convolutions (the last is 1).",
+    "audio_kernel": "st_multimodal: kernel size of the audio layers.",
+    "audio_stride": "st_multimodal: stride of the audio layers.",
+    "audio_sigma": "st_multimodal: sigma of the audio's noise (0 = balanced with the video's per value).",
+    "audio_top_length": "st_multimodal: length of the audio generator's first layer output (0 = its stride).",
+    "num_speakers": "st_multimodal: speakers in the corpus (OuluVS: 20).",
+    "num_phrases": "st_multimodal: phrases per speaker (OuluVS: 10).",
+    "num_repetitions": "st_multimodal: repetitions per phrase (OuluVS: 5).",
+    "test_repetitions": "st_multimodal: repetitions per phrase held out for testing.",
+    "train_speakers": "st_multimodal: speakers trained on (0 = all but --test_speakers).",
+    "test_speakers": "st_multimodal: new speakers tested on (0 = test on held-out repetitions).",
+    "time_fit": "st_multimodal, OuluVS folders: fitting utterances to --num_frames, one of " + ", ".join(TIME_FITS)
+                + ".",
+})

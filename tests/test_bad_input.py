@@ -187,8 +187,8 @@ CASES = [
     ("unknown-mode", ["--mode", "dance", "--workdir", "{NEW}"], ["--mode dance does not exist", "choose one of"]),
     ("eval-unknown-mode", ["--experiment", "texture_eval", "--mode", "export", "--workdir", "{NEW}"],
      ["does not exist for texture_eval", "choose one of"]),
-    ("unknown-flag", TRAIN + ["--no_such_flag", "3"], ["no_such_flag", "--helpfull"]),
-    ("non-integer-flag", TRAIN + ["--iterations", "many"], ["many", "--helpfull"]),
+    ("unknown-flag", TRAIN + ["--no_such_flag", "3"], ["no_such_flag", "--experiment NAME --help"]),
+    ("non-integer-flag", TRAIN + ["--iterations", "many"], ["many", "--experiment NAME --help"]),
     ("non-integer-list-flag", TRAIN + ["--emission_filters", "8,a,3"], ["comma-separated integers", "8,a,3"]),
     ("unknown-energy-scale", TRAIN + ["--energy_scale", "mean"], ["--energy_scale must be one of", "mean"]),
     ("unknown-method", RECOVER + ["--method", "magic"], ["--method must be one of", "magic"]),
@@ -200,10 +200,10 @@ CASES = [
     ("st-baseline-on-interpolate", ["--experiment", "st_interpolate"] + TRAIN + ["--method", "gan"],
      ["baseline of --experiment st_recover", "takes --method abp or li_abp"]),
     ("st-unknown-table-method", ["--experiment", "st_recover", "--mode", "table", "--preset", "tiny", "--workdir",
-                                 "{NEW}", "--data", "synthetic_fire", "--methods", "abp,diffusion"],
+                                 "{NEW}", "--data", "synthetic_fire", "--table_methods", "abp,diffusion"],
      ["unknown methods ['diffusion']", "choose from"]),
     ("st-unknown-table-stage", ["--experiment", "st_recover", "--mode", "table", "--preset", "tiny", "--workdir",
-                                "{NEW}", "--data", "synthetic_fire", "--stages", "test,validation"],
+                                "{NEW}", "--data", "synthetic_fire", "--table_stages", "test,validation"],
      ["unknown stages ['validation']", "choose from"]),
     ("st-negative-baseline-iterations", ["--experiment", "st_recover", "--mode", "table", "--preset", "tiny",
                                          "--workdir", "{NEW}", "--data", "synthetic_fire", "--baseline_iterations",
@@ -355,8 +355,8 @@ CASES = [
      ["--num_samples is not used by --experiment st_synthesis", "drop it"]),
     ("st_recover-unknown-strategy", ST_RECOVER + ["--strategy", "sideways"],
      ["--strategy must be default, mirrored or multi_worker", "'sideways'"]),
-    ("st_recover-methods-when-training", ST_RECOVER + ["--methods", "vae"],
-     ["--methods is not used by --experiment st_recover --mode train", "drop it"]),
+    ("st_recover-methods-when-training", ST_RECOVER + ["--table_methods", "vae"],
+     ["--table_methods is not used by --experiment st_recover --mode train", "drop it"]),
     ("st_recover-baseline-strategy", ST_RECOVER + ["--method", "vae", "--strategy", "mirrored"],
      ["--method vae runs on one device", "use --strategy default"]),
     ("st_multimodal-model", ST_MULTIMODAL + ["--model", "2"], ["--model is not a setting of", "st_multimodal"]),
@@ -454,7 +454,7 @@ def test_bad_input(files, tmp_path, capsys, case_id, argv, expected):
 @pytest.mark.slow
 @pytest.mark.parametrize("argv,expected", [
     (["--no_such_flag"], "no_such_flag"),
-    (["--iterations", "-"], "--helpfull"),
+    (["--iterations", "-"], "--experiment NAME --help"),
     (["--data", "/no/such/clip.avi", "--preset", "tiny"], "no such file or folder"),
 ])
 def test_bad_input_in_a_real_process(tmp_path, argv, expected):

@@ -228,3 +228,61 @@ def test_a_finished_run_started_again_keeps_its_recorded_seconds_per_iteration(t
     run.write_metrics(dict(first))
     again = run_training(DynamicGeneratorTrainer(config, _observed(config)), run, "again")  # Nothing left to train.
     assert again == first
+
+
+# ---- failure paths that touch nothing; strict JSON -------------------------------------------------------------------
+
+def _digest(path):
+    import hashlib
+    return {os.path.relpath(os.path.join(folder, name), path):
+            hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+            for folder, _, names in os.walk(path) for name in names}
+
+
+def test_resuming_a_run_whose_checkpoints_are_all_unreadable_changes_nothing(tmp_path, capsys):
+    import main as cli
+
+    workdir = str(tmp_path / "run")
+    cli.entry(["main.py", "--preset", "tiny", "--workdir", workdir, "--iterations", "2"])
+    for name in os.listdir(os.path.join(workdir, "ckpt")):
+        if ".data-" in name:
+            with open(os.path.join(workdir, "ckpt", name), "r+b") as handle:
+                handle.truncate(50)
+    before = _digest(workdir)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        cli.entry(["main.py", "--preset", "tiny", "--workdir", workdir, "--iterations", "4"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"no checkpoint in {workdir}/ckpt can be restored" in errors[0], err
+    assert "{{" not in errors[0] and len(errors[0]) < 400 and "remove the run directory" in errors[0]
+    assert _digest(workdir) == before  # config.json included: num_iterations still 2.
+    assert json.load(open(os.path.join(workdir, "config.json")))["num_iterations"] == 2
+
+
+def test_a_resumed_run_records_its_extended_iterations_once_restored(tmp_path):
+    config = dataclasses.replace(TINY, num_iterations=2, sample_every=100)
+    run = runs.RunDirectory(str(tmp_path / "run"))
+    run.prepare(config)
+    run_training(DynamicGeneratorTrainer(config, _observed(config)), run, "first")
+    extended = dataclasses.replace(config, num_iterations=3)
+    again = runs.RunDirectory(run.path)
+    assert again.prepare(extended)
+    assert again.read_config(type(config)).num_iterations == 2  # Not yet: nothing restored.
+    run_training(DynamicGeneratorTrainer(extended, _observed(config)), again, "second")
+    assert again.read_config(type(config)).num_iterations == 3
+
+
+def test_history_and_metrics_are_strict_json(tmp_path):
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    run = runs.RunDirectory(str(tmp_path / "run"))
+    run.prepare(dataclasses.replace(TINY, num_iterations=1))
+    run.append_history({"iteration": 1, "loss": 2.0, "acceptance_rate": float("nan"), "x": [float("inf"), 1.0]})
+    run.write_metrics({"acceptance_rate": np.float32("nan"), "recovery_error": 0.5})
+    rows = [json.loads(line, parse_constant=refuse) for line in open(run.history_path)]
+    assert rows == [{"iteration": 1, "loss": 2.0, "acceptance_rate": None, "x": [None, 1.0]}]
+    metrics = json.loads(open(run.metrics_path).read(), parse_constant=refuse)
+    assert metrics["acceptance_rate"] is None and metrics["recovery_error"] == 0.5

@@ -245,7 +245,7 @@ def test_table_puts_every_method_side_by_side_and_reads_finished_runs_back(tmp_p
     assert os.path.getmtime(metrics_path) == written and np.isfinite(longer[0]["vae"])
     assert json.load(open(os.path.join(workdir, "synthetic_fire", "test_vae", "metrics.json")))["iterations"] == 2
     assert "VAE / WS / GAN: 2 iterations" in json.load(open(os.path.join(workdir, "table.json")))["title"]
-    # --stages test runs Table 2 alone.
+    # --table_stages test runs Table 2 alone.
     only_test = st_recover.recovery_table(config, str(tmp_path / "test_only"), clips, ("abp",),
                                           st_recover.selected_stages(["test"]))
     assert [row["stage"] for row in only_test] == ["test"]

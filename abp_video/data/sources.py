@@ -6,8 +6,8 @@ import os
 import numpy as np
 
 from abp_video.data import synthetic
-from abp_video.data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_file, normalize_frames, read_frame_folder,
-                           read_video)
+from abp_video.data.video_io import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, is_video_file, normalize_frames,
+                                    probe_video, read_frame_folder, read_video)
 
 SYNTHETIC_PREFIX = "synthetic:"
 
@@ -71,6 +71,33 @@ def load_clips(spec, num_frames, image_size, seed=0):
     if not clips:
         raise ValueError(f"--data {spec}: the folder holds no video files and no frame images")
     return clips
+
+
+def describe(spec, num_frames, image_size, segments=None):
+    """What a run will make of `--data spec`, read from the file's header only, e.g. `fire.avi: frames 0-59 of 250,
+    352x288 -> 32x32`. `segments`: the spatial-temporal models' segments of `num_frames` frames (0 = every whole
+    segment the clip holds). Never raises: a source it cannot read is described as given (loading says why)."""
+    used = (f"frames 0-{num_frames - 1}" if segments is None else
+            f"{'every' if not segments else f'up to {segments}'} {num_frames}-frame segment{'s' if segments != 1 else ''}")
+    size = f"{image_size}x{image_size}"
+    try:
+        if spec.startswith(SYNTHETIC_PREFIX):
+            return f"{spec} (built in, made at {size}): {used}"
+        if os.path.isfile(spec):
+            total, width, height = probe_video(spec)
+            return f"{os.path.basename(spec)}: {used} of {total or '?'}, {width}x{height} -> {size}"
+        entries = sorted(os.listdir(spec))
+        images = [entry for entry in entries if entry.lower().endswith(IMAGE_EXTENSIONS)]
+        if images:
+            from PIL import Image
+            with Image.open(os.path.join(spec, images[0])) as first:
+                width, height = first.size
+            return f"{os.path.basename(os.path.normpath(spec))}/ (frames): {used} of {len(images)}, " \
+                   f"{width}x{height} -> {size}"
+        videos = [entry for entry in entries if entry.lower().endswith(VIDEO_EXTENSIONS)]
+        return f"{os.path.basename(os.path.normpath(spec))}/: {len(videos) or len(entries)} clips, {used} of each -> {size}"
+    except (OSError, ValueError):
+        return f"{spec}: {used} -> {size}"
 
 
 def data_name(spec):

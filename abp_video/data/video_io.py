@@ -124,3 +124,12 @@ def read_image(path, image_size=None):
     except OSError as error:
         raise ValueError(f"cannot read image {path} ({error}); give an image file PIL can open") from None
     return resize_frame(frame, image_size) if image_size else frame
+
+
+def probe_video(path):
+    """(frame count or None when the container does not say, width, height) of a video, without decoding it."""
+    with av.open(path) as container:
+        if not container.streams.video:
+            raise ValueError(f"cannot decode video {path}: it has no video stream")
+        stream = container.streams.video[0]
+        return (stream.frames or None), stream.codec_context.width, stream.codec_context.height

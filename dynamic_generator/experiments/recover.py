@@ -323,7 +323,7 @@ def _recover_new_mode(config, workdir, options):
 
 
 def _table_mode(config, workdir, options):
-    return recovery_table(config, workdir, tuple(options["table_methods"]), cases=options["table_cases"])
+    return recovery_table(config, workdir, tuple(options["table_methods"] or TABLE_METHODS), cases=options["table_cases"])
 
 
 # On a trained run, --mode recover_new takes a new clip and may change these settings for its inference.

@@ -80,7 +80,7 @@ def selected_methods(names):
     wanted = [name.strip() for name in (names.split(",") if isinstance(names, str) else names) if name.strip()]
     unknown = [name for name in wanted if name not in st_configs.METHODS]
     if unknown or not wanted:
-        raise ValueError(f"--methods {','.join(wanted)}: unknown methods {unknown}; choose from {st_configs.METHODS}")
+        raise ValueError(f"--table_methods {','.join(wanted)}: unknown methods {unknown}; choose from {st_configs.METHODS}")
     return tuple(dict.fromkeys(wanted))
 
 STAGES = ("test", "train")
@@ -91,7 +91,7 @@ def selected_stages(names):
     wanted = tuple(dict.fromkeys(name.strip() for name in (names or STAGES) if name.strip()))
     unknown = [name for name in wanted if name not in STAGES]
     if unknown or not wanted:
-        raise ValueError(f"--stages {','.join(wanted)}: unknown stages {unknown}; choose from {STAGES}")
+        raise ValueError(f"--table_stages {','.join(wanted)}: unknown stages {unknown}; choose from {STAGES}")
     return wanted
 
 def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS, stages=STAGES,
@@ -158,14 +158,14 @@ def _table_mode(config, workdir, options):
     if options["baseline_iterations"] < 0:
         raise ValueError(f"--baseline_iterations must be 0 (ABP's --iterations) or positive, got "
                          f"{options['baseline_iterations']}")
-    return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["methods"]),
-                          selected_stages(options["stages"]), options["baseline_iterations"])
+    return recovery_table(config, workdir, selected_clips(options["data"]), selected_methods(options["table_methods"]),
+                          selected_stages(options["table_stages"]), options["baseline_iterations"])
 
 
 registry.register(registry.Experiment(
     name="st_recover", paper="WACV'19 §4.2, Tables 2-3", config_class=st_configs.STConfig,
     presets=st_configs.PRESETS["st_recover"], resolve=st_configs.resolve, docs="docs/st_recover.md",
     modes={"train": registry.Mode(lambda config, workdir, options: run_recovery(config, workdir), trains=True),
-           "table": registry.Mode(_table_mode, trains=True, options=("data", "methods", "stages",
+           "table": registry.Mode(_table_mode, trains=True, options=("data", "table_methods", "table_stages",
                                                                              "baseline_iterations"))},
     export=export.export_generator))
