@@ -112,3 +112,10 @@ def test_every_link_between_the_pages_resolves():
                 broken.append(f"{where}: no heading with that anchor")
     assert not broken, "\n".join(broken)
     assert _anchor("Synthesis quality: the LDS (§4.1, Figure 2)") == "synthesis-quality-the-lds-41-figure-2"
+
+
+def test_experiment_manuals_stay_short_with_their_results_apart():
+    """Each experiment's page is a manual of at most about 150 lines; its measurements live under docs/results/."""
+    long = {experiment.docs: n for experiment in registry.EXPERIMENTS.values()
+            if (n := len(open(os.path.join(REPO, experiment.docs)).readlines())) > 150}
+    assert not long, f"manuals over 150 lines (move the measurements to docs/results/): {long}"
