@@ -22,12 +22,11 @@ MASK_TYPES = ("region", "missing_frames", "salt_pepper", "block")  # Generators 
 # `random` s_0 ~ N(0, I), or `inferred`, the training clip's inferred s_0 (what the authors' test code did).
 SYNTHESIS_STARTS = ("random", "inferred")
 # Frames generated and dropped after a random s_0 (`--burn_in` default): where the frame statistics of samples from
-# s_0 ~ N(0, I) stop drifting, measured with benchmarks/dg_burn_in.py (docs/texture.md, "Burn-in").
+# s_0 ~ N(0, I) stop drifting (benchmarks/dg_burn_in.py; docs/results/texture.md, "Burn-in").
 SYNTHESIS_BURN_IN = 60
 # Langevin sweeps (weights frozen) run on the training clip after the last iteration, before the reported
 # reconstruction MSE: the latents of the last iteration were inferred for the weights before its Adam step, so that
-# figure moved with the step (quick preset, seeds 1-3: 0.0008 / 0.0015 / 0.0017); after 10 sweeps 0.0008 / 0.0008 /
-# 0.0011, and 5 or 20 sweeps give the same within 0.0003 (docs/texture.md, "Reported reconstruction error").
+# figure moves with the step (docs/results/texture.md, "Reported reconstruction error").
 REFRESH_SWEEPS = 10
 
 
@@ -234,9 +233,8 @@ TEXTURE_PAPER = DynamicGeneratorConfig()
 
 # The update rules of §4.1 (δ, l, σ, Adam, energy, chunks of 30) on one chunk of 30 frames of 32x32 (the 64x64
 # network minus its first 512-channel layer, as the other quick presets) for 500 iterations, so that `python main.py`
-# learns a synthetic texture in about 4 minutes on 2 CPU cores and its samples keep moving like the clip. The
-# 64x64 network at 150 iterations (the quick preset before 2026-12-06) fitted the clip to MSE 0.037 and its samples
-# moved five times less than the clip (docs/texture.md, "Presets").
+# learns a synthetic texture in a few minutes on 2 CPU cores and its samples keep moving like the clip
+# (docs/results/texture.md).
 TEXTURE_QUICK = dataclasses.replace(
     TEXTURE_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
     emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_frames=30, num_iterations=500, sample_every=100,
@@ -253,18 +251,16 @@ TEXTURE_TINY = dataclasses.replace(
 # σ = 0.5; 7000 iterations; transition, Langevin (δ = 0.03, l = 15) and Adam as in §4.1 (authors'
 # main_dyn_G_recovery.py). The energy is Eq. (6) summed over the visible values only, 1 / (2σ²) · Σ_visible
 # (`energy_scale="sum"`); the authors' code divided it by the number of visible values (`"authors"`, an option;
-# train.reconstruction_weight), under which Langevin hardly moves ξ and s_0. δ = 0.03 at Eq. (6)'s scale: measured
-# with --metropolis in docs/recover.md ("Energy scale").
+# train.reconstruction_weight), under which Langevin hardly moves ξ and s_0. δ = 0.03 at Eq. (6)'s scale
+# (docs/results/recover.md, "Energy scale").
 RECOVER_PAPER = with_image_size(dataclasses.replace(
     TEXTURE_PAPER, experiment="recover", num_frames=70, chunk_length=70, sigma=0.5, energy_scale="sum",
     incomplete=IncompleteConfig(),
     num_iterations=7000, sample_every=500, checkpoint_every=100), 150)
 
 # Same update rules (σ, δ, l, Adam, energy convention, whole clip as one chunk, all 70 frames) on 32x32 frames with
-# the 64x64 network minus its first 512-channel layer. 1500 iterations: on fountain with the authors' two masks the
-# visible-pixel MSE still falls by 10-20% per 100 iterations at 1500 (learning curves, docs/recover.md; the
-# recovery error is flat from about 700), so the count is the furthest measured point of the curve, not a
-# flattened one; about 30 min per clip and mask on 2 CPU cores (150 until 2026-12-06).
+# the 64x64 network minus its first 512-channel layer. 1500 iterations: the furthest measured point of the learning
+# curves on fountain with the authors' two masks (docs/results/recover.md, "Learning curves").
 RECOVER_QUICK = dataclasses.replace(
     RECOVER_PAPER, preset="quick", image_size=32, emission_filters=(512, 256, 128, 64, 3),
     emission_kernels=(4,) * 5, emission_strides=(2,) * 5, num_iterations=1500, sample_every=100,
