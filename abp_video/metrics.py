@@ -1,4 +1,10 @@
-"""Recovery metrics on occluded pixels, for both models and every baseline: error on [0, 255] and PSNR."""
+"""Recovery metrics on occluded pixels, for both models and every baseline: error and PSNR.
+
+One convention for both models: every error key names its scale. `<prefix>recovery_error_255` is the mean absolute
+difference over the occluded values on the [0, 255] pixel scale (AAAI'19 Table 2's); `<prefix>recovery_error_unit`
+the same with pixels in [-1, 1] (WACV'19 Tables 1-3's). `stored_error` reads either from a metrics dict, including
+runs stored before the keys named their scale.
+"""
 
 import numpy as np
 
@@ -36,8 +42,31 @@ def recovery_psnr(recovered, original, visible):
     return float("inf") if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
 
 
-def recovery_metrics(recovered, original, visible):
-    """Both metrics as a dict, plus the occluded fraction."""
-    return {"recovery_error": recovery_error(recovered, original, visible),
-            "recovery_psnr": recovery_psnr(recovered, original, visible),
-            "occluded_fraction": float(np.mean(np.broadcast_to(np.asarray(visible) == 0, np.shape(original))))}
+SCALES = ("255", "unit")
+
+
+def recovery_metrics(recovered, original, visible, prefix=""):
+    """The error on both scales, the PSNR and the occluded fraction, as `<prefix>key`."""
+    error = recovery_error(recovered, original, visible)
+    return {f"{prefix}recovery_error_255": error, f"{prefix}recovery_error_unit": error / TO_PIXEL_SCALE,
+            f"{prefix}recovery_psnr": recovery_psnr(recovered, original, visible),
+            f"{prefix}occluded_fraction": float(np.mean(np.broadcast_to(np.asarray(visible) == 0,
+                                                                         np.shape(original))))}
+
+
+def stored_error(stored, prefix="", scale="255"):
+    """`<prefix>recovery_error_<scale>` of a metrics dict, or None when it has none.
+
+    Runs stored before the keys named their scale hold a bare `<prefix>recovery_error`: on [0, 255] in the dynamic
+    generator's runs, on [-1, 1] in the spatial-temporal ones, which held `<prefix>recovery_error_255` beside it.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    named = stored.get(f"{prefix}recovery_error_{scale}")
+    if named is not None:
+        return named
+    bare, on_255 = stored.get(f"{prefix}recovery_error"), stored.get(f"{prefix}recovery_error_255")
+    if bare is None:
+        return None
+    error_255 = on_255 if on_255 is not None else bare
+    return error_255 if scale == "255" else error_255 / TO_PIXEL_SCALE

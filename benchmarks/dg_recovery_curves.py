@@ -61,7 +61,10 @@ def main(argv):
     mse_series, error_series = {}, {}
     for label, rows in curves.labelled_histories(argv[1:]).items():
         mse_series[label] = curves.logged(rows, "recon_mse")
-        error_series[label] = curves.logged(rows, "recovery_error")
+        # History rows name the error's scale (recovery_error_255) since the metric-scale change; older runs'
+        # rows hold the bare key, on the same [0, 255] scale in the dynamic generator's runs.
+        key = "recovery_error_255" if any("recovery_error_255" in row for row in rows) else "recovery_error"
+        error_series[label] = curves.logged(rows, key)
         if not mse_series[label][0]:  # STGCN logs no visible MSE: its recovery error only.
             print(f"\n{label}: recovery error every {FLAGS.every} iterations (no visible MSE logged)")
             print("| iteration | recovery error |\n| --- | --- |")

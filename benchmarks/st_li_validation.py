@@ -19,6 +19,7 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+from abp_video.metrics import stored_error  # noqa: E402
 from st_generator.experiments.base import selected_clips  # noqa: E402
 
 flags.DEFINE_list("clips", ["fountain", "flashing_light"], "Table clips by name (st_generator/experiments/base.py).")
@@ -53,8 +54,9 @@ def main(argv):
     for clip in FLAGS.clips:
         found = {variant: run(clip, known[clip], variant) for variant in VARIANTS}
         for mask in FLAGS.masks:
-            values = {variant: found[variant][f"{mask}_recovery_error"] for variant in VARIANTS}
-            rows.append(dict(clip=clip, mask=mask, lhd=found["complete"][f"{mask}_lhd_recovery_error"], **values))
+            values = {variant: stored_error(found[variant], f"{mask}_", "unit") for variant in VARIANTS}
+            rows.append(dict(clip=clip, mask=mask, lhd=stored_error(found["complete"], f"{mask}_lhd_", "unit"),
+                             **values))
             wins += values["occluded"] < values["complete"]
     header = "| clip | mask | f_V from complete samples | f_V from occluded samples | LHD |\n| --- | --- | --- | --- | --- |"
     lines = [f"| {row['clip']} | {row['mask']} | {row['complete']:.4f} | {row['occluded']:.4f} | {row['lhd']:.4f} |"

@@ -18,6 +18,7 @@ from absl import app, flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+from abp_video.metrics import stored_error  # noqa: E402
 from st_generator.experiments.base import selected_clips  # noqa: E402
 
 flags.DEFINE_list("clips", ["fountain", "flashing_light"], "Table clips by name (st_generator/experiments/base.py).")
@@ -56,9 +57,10 @@ def main(argv):
     lines, rows = [], []
     for clip in FLAGS.clips:
         for mask in FLAGS.masks:
-            values = {method: [found[clip, method, seed][f"{mask}_recovery_error"] for seed in FLAGS.seeds]
+            values = {method: [stored_error(found[clip, method, seed], f"{mask}_", "unit") for seed in FLAGS.seeds]
                       for method in FLAGS.methods}
-            values["lhd"] = [found[clip, FLAGS.methods[0], seed][f"{mask}_lhd_recovery_error"] for seed in FLAGS.seeds]
+            values["lhd"] = [stored_error(found[clip, FLAGS.methods[0], seed], f"{mask}_lhd_", "unit")
+                             for seed in FLAGS.seeds]
             seconds = [found[clip, method, seed]["seconds_per_iteration"] for method in FLAGS.methods
                        for seed in FLAGS.seeds]
             rows.append(dict(clip=clip, mask=mask, **values))

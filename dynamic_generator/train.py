@@ -452,7 +452,7 @@ class RecoveryTrainer(DynamicGeneratorTrainer):
         result = super().train_iteration()
         iteration = int(self.iteration.numpy())
         if iteration % self.config.log_every == 0 or iteration == self.config.num_iterations:
-            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
+            result["recovery_error_255"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
         return result
 
     def summary_images(self):

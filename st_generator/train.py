@@ -63,7 +63,7 @@ class STGeneratorTrainer(loop.Trainer):
         self.observed = observed * self.visible
         self.num_segments = len(observed)
         # The whole segments (occluded values included) when the experiment knows them: read only to log the
-        # recovery error over the occluded values (`recovery_error`, [-1, 1]) at every logged iteration.
+        # recovery error over the occluded values (`recovery_error_unit`, [-1, 1]) at every logged iteration.
         self.original = None
         keras.utils.set_random_seed(config.seed)  # Weight initialisation is repeatable by seed.
         # Weights and Adam slots live in the strategy's scope (mirrored over its replicas); the chains' latents and
@@ -225,7 +225,7 @@ class STGeneratorTrainer(loop.Trainer):
             result["init_loss"] = float(np.mean(init_losses))
         iteration = int(self.iteration.numpy())
         if self.original is not None and (iteration % config.log_every == 0 or iteration == config.num_iterations):
-            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible) \
+            result["recovery_error_unit"] = metrics.recovery_error(self.recover(), self.original, self.visible) \
                 / metrics.TO_PIXEL_SCALE
         return result
 

@@ -224,7 +224,7 @@ def test_blocked_frames_of_a_small_st_interpolate_fit_are_not_grey():
             return float(np.abs(frames - frames.mean(axis=(1, 2), keepdims=True)).mean())
 
         contrast[statistics] = (frame_contrast(recovered[blocked]), frame_contrast(recovered[~blocked]),
-                                result["recovery_error"])
+                                result["recovery_error_unit"])
     blocked, seen, error = contrast["visible"]
     assert blocked > 0.5 * seen, contrast
     blocked_all, seen_all, error_all = contrast["all"]

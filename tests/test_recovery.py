@@ -138,7 +138,7 @@ def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
     path, result = recover.run_recovery(config, str(tmp_path / method), quiet=True)
     run = runs.RunDirectory(path)
     stored = json.load(open(run.metrics_path))
-    assert stored["method"] == method and 0 < stored["recovery_error"] < 255 and np.isfinite(stored["recovery_psnr"])
+    assert stored["method"] == method and 0 < stored["recovery_error_255"] < 255 and np.isfinite(stored["recovery_psnr"])
     assert stored["occluded_fraction"] == pytest.approx(0.5)
     for suffix in (".gif", ".mp4", "_strip.png"):
         assert os.path.getsize(os.path.join(run.samples_dir, "occluded_recovered_original" + suffix)) > 0
@@ -146,11 +146,11 @@ def test_recover_every_method_writes_the_same_outputs(tmp_path, method):
         assert os.path.isfile(os.path.join(run.checkpoint_dir, "checkpoint"))
         assert any(name.startswith("events.out.tfevents") for name in os.listdir(run.tensorboard_dir))
         assert stored["iterations"] == RECOVER_TINY.num_iterations
-        assert "recovery_error" in run.read_history()[-1]
+        assert "recovery_error_255" in run.read_history()[-1]
     if method == "stgcn":
         assert os.path.getsize(os.path.join(run.samples_dir, "synthesised.gif")) > 0
     if method.startswith("mrf_"):
-        assert stored["beta"] > 0 and "recovery_error_average_of_samples" in stored
+        assert stored["beta"] > 0 and "average_of_samples_recovery_error_255" in stored
 
 
 def test_recovered_clip_keeps_visible_pixels_and_error_matches(tmp_path):
@@ -189,7 +189,7 @@ def test_recover_new_with_a_trained_frozen_model(tmp_path):
     path, result = recover.recover_new_clip(new_clip, workdir, num_iterations=2)
     assert path.startswith(workdir) and os.path.isfile(os.path.join(path, "metrics.json"))
     assert result["inference_iterations"] == 2 and result["energy_scale"] == "authors"
-    assert 0 < result["recovery_error"] < 255
+    assert 0 < result["recovery_error_255"] < 255
     assert os.path.getsize(os.path.join(path, "samples", "occluded_recovered_original.gif")) > 0
     with pytest.raises(ValueError, match="needs a trained"):
         baseline = str(tmp_path / "lhd")
@@ -272,3 +272,26 @@ def test_fountain_with_the_authors_masks(shared_video):
         for method in ("lhd", "linear", "mrf_l1"):
             recovered = recover._baseline(method, visible * clip.frames, visible, seed=0)[0]
             assert metrics.recovery_error(recovered, clip.frames, visible) < 0.6 * zeros, (mask, method)
+
+
+def test_every_error_key_names_its_scale_and_old_runs_still_read():
+    from abp_video import metrics
+
+    original = np.zeros([2, 4, 4, 3], np.float32)
+    recovered = original + 0.2
+    visible = np.ones_like(original)
+    visible[1] = 0.0
+    new = metrics.recovery_metrics(recovered, original, visible, prefix="lhd_")
+    assert new["lhd_recovery_error_255"] == pytest.approx(0.2 * 127.5)
+    assert new["lhd_recovery_error_unit"] == pytest.approx(0.2)
+    assert not [key for key in new if key.endswith("recovery_error")]
+    for scale, expected in (("255", 25.5), ("unit", 0.2)):
+        assert metrics.stored_error(new, "lhd_", scale) == pytest.approx(expected)
+        # A dynamic generator run stored before: the bare key on [0, 255].
+        assert metrics.stored_error({"recovery_error": 25.5}, "", scale) == pytest.approx(expected)
+        # A spatial-temporal run stored before: the bare key on [-1, 1], the [0, 255] one beside it.
+        assert metrics.stored_error({"m50_recovery_error": 0.2, "m50_recovery_error_255": 25.5}, "m50_",
+                                    scale) == pytest.approx(expected)
+    assert metrics.stored_error({}, "x_") is None
+    with pytest.raises(ValueError, match="scale must be one of"):
+        metrics.stored_error(new, "lhd_", "percent")

@@ -192,7 +192,7 @@ def test_method_runs_from_the_command_line_and_resumes(method, stage, tmp_path, 
     assert [row["iteration"] for row in run.read_history()] == [1, 2]
     assert runs.Checkpointer(run.checkpoint_dir).manager.latest_checkpoint and os.listdir(run.tensorboard_dir)
     mask = "b25" if stage == "train" else "m50"
-    assert np.isfinite(metrics[f"{mask}_recovery_error"])
+    assert np.isfinite(metrics[f"{mask}_recovery_error_unit"])
     assert os.path.isfile(run.sample_path(f"{mask}_occluded_recovered_lhd_original.gif"))
 
 

@@ -181,7 +181,7 @@ class STGCNRecoveryTrainer(loop.Trainer):
         result = {"loss": float(self._step())}
         iteration = int(self.iteration.numpy())
         if iteration % self.config.log_every == 0 or iteration == self.config.num_iterations:
-            result["recovery_error"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
+            result["recovery_error_255"] = metrics.recovery_error(self.recover(), self.original, self.visible_mask)
         return result
 
     def recover(self):

@@ -94,7 +94,8 @@ def run_recovery(config, workdir=None, quiet=False):
     Langevin while it learns (abp_video/baselines/stgcn.py, resumable too); the other baselines fill them directly. Every
     method writes
     `samples/occluded_recovered_original.*` (inpaint: `original_masked_inpainted.*`) and `metrics.json` with
-    `recovery_error` (mean |recovered − original| over occluded values, [0, 255] scale) and `recovery_psnr`.
+    `recovery_error_255` (mean |recovered − original| over occluded values, [0, 255] scale; `_unit`: the same on
+    [-1, 1]) and `recovery_psnr`.
 
     Returns:
       (run directory path, metrics dict).
@@ -125,13 +126,12 @@ def run_recovery(config, workdir=None, quiet=False):
         seconds = stopwatch.stop()
         result = dict(metrics.recovery_metrics(recovered, clip.frames, visible), **extra, seconds=seconds)
         for name, estimate in alternatives.items():
-            result[f"recovery_error_{name}"] = metrics.recovery_error(estimate, clip.frames, visible)
-            result[f"recovery_psnr_{name}"] = metrics.recovery_psnr(estimate, clip.frames, visible)
+            result.update(metrics.recovery_metrics(estimate, clip.frames, visible, prefix=f"{name}_"))
     paths = _write_recovery(run, config, clip.frames, visible, recovered) + synthesised
     result.update(clip=clip.name, data=clip.source, mask=_mask_source(config), method=config.method)
     run.write_metrics(result)
     if not quiet:
-        print(f"{clip.name} ({_mask_name(config)}), {config.method}: recovery error {result['recovery_error']:.2f} "
+        print(f"{clip.name} ({_mask_name(config)}), {config.method}: recovery error {result['recovery_error_255']:.2f} "
               f"on [0, 255], PSNR {result['recovery_psnr']:.2f} dB over occluded pixels; wrote {', '.join(paths)}")
     return run.path, result
 
@@ -181,7 +181,7 @@ def recover_new_clip(config, workdir, num_iterations=100):
     paths = _write_recovery(run, config, clip.frames, visible, recovered)
     run.write_metrics(result)
     print(f"{clip.name} ({_mask_name(config)}), frozen model from {workdir}: recovery error "
-          f"{result['recovery_error']:.2f}, PSNR {result['recovery_psnr']:.2f} dB; wrote {', '.join(paths)}")
+          f"{result['recovery_error_255']:.2f}, PSNR {result['recovery_psnr']:.2f} dB; wrote {', '.join(paths)}")
     return run.path, result
 
 
@@ -215,10 +215,16 @@ def table_cases(dataset=SHARED_RECOVERY_DATASET, textures=("fire", "water")):
 def _table_columns(methods):
     columns = []
     for method in methods:
-        columns.append((method, method, "recovery_error"))
+        columns.append((method, method, ""))
         if method.startswith("mrf_"):
-            columns.append((f"{method}_avg", method, "recovery_error_average_of_samples"))
+            columns.append((f"{method}_avg", method, "average_of_samples_"))  # The key's prefix.
     return columns + [("zeros", None, "zeros")]
+
+def _stored_error(stored, prefix):
+    """A column's error on [0, 255]; the MRF's average of samples was stored as `recovery_error_average_of_samples`
+    before the keys named their scale."""
+    value = metrics.stored_error(stored, prefix)
+    return stored.get(f"recovery_error_{prefix.rstrip('_')}") if value is None and prefix else value
 
 def format_table(rows, methods):
     """Table 2's layout: one row per clip x mask, one column per method (recovery error, [0, 255])."""
@@ -240,7 +246,7 @@ _RESULT_SETTINGS = {"stgcn": _BASELINE_SETTINGS + ("num_iterations",)}
 def _finished(run, case):
     """The metrics of the finished run in `run` if it is the run `case` asks for, else None."""
     stored = run.read_metrics() if run.exists() else {}
-    if "recovery_error" not in stored:
+    if metrics.stored_error(stored) is None:
         return None
     config = run.read_config(configs.DynamicGeneratorConfig)
     if case.method == "dg":
@@ -287,22 +293,22 @@ def recovery_table(config, workdir=None, methods=TABLE_METHODS, dataset=SHARED_R
             if stored is None:
                 stored = run_recovery(case, run.path)[1]
             results[(name, label, method)] = stored
-            print(f"{name} {label} {method}: {stored['recovery_error']:.2f}", flush=True)
+            print(f"{name} {label} {method}: {metrics.stored_error(stored):.2f}", flush=True)
     rows = []
     for name, data, mask, label in selected:
         clip, visible = load_incomplete_clip(dataclasses.replace(config, data=data,
                                                                  incomplete=configs.IncompleteConfig(mask, label)))
         errors = {"zeros": metrics.recovery_error(visible * clip.frames, clip.frames, visible)}
-        for column, method, key in _table_columns(methods):
+        for column, method, prefix in _table_columns(methods):
             if method is not None:
-                errors[column] = results[(name, label, method)][key]
+                errors[column] = _stored_error(results[(name, label, method)], prefix)
         rows.append(dict(clip=name, mask=label, data=data, mask_file=mask or f"generated:{label}", errors=errors,
                          occluded_fraction=float(np.mean(visible == 0))))
     table = format_table(rows, methods)
     runs.write_json_atomic(os.path.join(workdir, "table.json"), {
         "preset": config.preset, "image_size": config.image_size, "num_frames": config.num_frames,
         "num_iterations": config.num_iterations, "stgcn_iterations": stgcn_iterations,
-        "metric": "recovery_error: mean |recovered - original| over occluded values, [0, 255] scale", "rows": rows,
+        "metric": "recovery_error_255: mean |recovered - original| over occluded values, [0, 255] scale", "rows": rows,
         "paper_fountain_region_missing_frames": PAPER_FOUNTAIN})
     print(f"\nRecovery error on [0, 255] over occluded pixels ({config.preset} preset: {config.image_size}x"
           f"{config.image_size}, {config.num_frames} frames, {config.num_iterations} iterations for dg, "

@@ -107,12 +107,9 @@ def train(config, run, observed, visible=None, description="", original=None):
     return trainer, loop
 
 def errors(prefix, recovered, original, visible):
-    """Recovery metrics, `<prefix>recovery_error` on the WACV paper's scale: the mean absolute difference over the
-    occluded values with pixels in [-1, 1] (§4); the same on [0, 255] as `<prefix>recovery_error_255`; PSNR."""
-    result = metrics.recovery_metrics(recovered, original, visible)
-    result["recovery_error_255"] = result["recovery_error"]
-    result["recovery_error"] = result["recovery_error_255"] / metrics.TO_PIXEL_SCALE
-    return {f"{prefix}{key}": value for key, value in result.items()}
+    """Recovery metrics: `<prefix>recovery_error_unit` on the WACV paper's scale (the mean absolute difference over
+    the occluded values with pixels in [-1, 1], §4), `<prefix>recovery_error_255` on [0, 255], PSNR."""
+    return metrics.recovery_metrics(recovered, original, visible, prefix=prefix)
 
 def table_clips(shared=SHARED_VIDEO):
     """(name, --data) of the shared clips that exist, then the synthetic clip."""

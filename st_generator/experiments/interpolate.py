@@ -3,7 +3,7 @@
 import dataclasses
 import os
 
-from abp_video import configs, registry, runs
+from abp_video import configs, metrics, registry, runs
 from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (FRAME_BASELINES, cell, default_workdir, errors, finished,
                                            frame_baseline_errors, heat_diffusion, load_segments, segment_masks,
@@ -14,7 +14,7 @@ def run_interpolation(config, workdir=None, quiet=False):
 
     `mask_type` is `middle_frames` (8 consecutive frames in the middle) or `frame_blocks` (3 blocks of 3 frames at
     random places). The error is the mean absolute difference over occluded pixels in [-1, 1] (the paper's scale;
-    [0, 255] in `recovery_error_255`); LHD, temporal linear interpolation and the nearest visible frame beside it
+    `recovery_error_unit`; on [0, 255] `recovery_error_255`); LHD, temporal linear interpolation and the nearest visible frame beside it
     (`lhd_`, `linear_`, `nearest_` keys).
 
     Returns:
@@ -34,8 +34,8 @@ def run_interpolation(config, workdir=None, quiet=False):
     paths = write_recovery(run, "occluded_recovered_lhd_original", segments, visible, recovered, lhd)
     run.write_metrics(result)
     if not quiet:
-        print(f"{clip.name} ({config.mask_type}), {config.init}: error {result['recovery_error']:.4f} on [-1, 1] "
-              f"over occluded pixels (LHD {result['lhd_recovery_error']:.4f}); wrote {', '.join(paths)}")
+        print(f"{clip.name} ({config.mask_type}), {config.init}: error {result['recovery_error_unit']:.4f} on "
+              f"[-1, 1] over occluded pixels (LHD {result['lhd_recovery_error_unit']:.4f}); wrote {', '.join(paths)}")
     return run.path, result
 
 def interpolation_table(config, workdir=None, clips=None):
@@ -56,12 +56,14 @@ def interpolation_table(config, workdir=None, clips=None):
                 case = dataclasses.replace(config, data=data, mask_type=mask, init=init).validate()
                 run = runs.RunDirectory(os.path.join(workdir, name, f"{mask}_{init}"))
                 results[init] = finished(run, case) or run_interpolation(case, run.path)[1]
-            row = dict(clip=name, mask=mask, abp=results["abp"]["recovery_error"],
-                       li=results["li"]["recovery_error"], lhd=results["abp"]["lhd_recovery_error"])
+            row = dict(clip=name, mask=mask, abp=metrics.stored_error(results["abp"], scale="unit"),
+                       li=metrics.stored_error(results["li"], scale="unit"),
+                       lhd=metrics.stored_error(results["abp"], "lhd_", "unit"))
             stored = results["abp"]
-            if any(f"{baseline}_recovery_error" not in stored for baseline in FRAME_BASELINES):
+            if any(metrics.stored_error(stored, f"{baseline}_") is None for baseline in FRAME_BASELINES):
                 stored = _frame_baseline_errors_of(case)  # A run stored before these columns.
-            rows.append(dict(row, **{baseline: stored[f"{baseline}_recovery_error"] for baseline in FRAME_BASELINES}))
+            rows.append(dict(row, **{baseline: metrics.stored_error(stored, f"{baseline}_", "unit")
+                                     for baseline in FRAME_BASELINES}))
     title = (f"Interpolation error (mean absolute, pixels in [-1, 1]) over occluded frames, Model-2 "
              f"({config.preset} preset: {config.image_size}x{config.image_size}, {config.num_frames} frames, "
              f"{config.num_iterations} iterations; middle_frames = 8 consecutive frames in the middle, frame_blocks = "

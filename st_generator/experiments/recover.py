@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from abp_video import configs, registry, runs
+from abp_video import configs, metrics, registry, runs
 from st_generator import configs as st_configs, export, paper
 from st_generator.experiments.base import (cell, default_workdir, errors, finished, heat_diffusion, load_segments,
                                            method_tag, segment_masks, selected_clips, split_segments, table_clips,
@@ -22,8 +22,8 @@ def run_recovery(config, workdir=None, quiet=False):
     `test`: learns from the complete training segments (4/5), then recovers the test segments under every mask of
     `test_masks` with the frozen model (200 Langevin steps of δ = 0.05 on the visible pixels). `train`: learns from
     the training segments occluded by `mask_type` (masked energy in inference and learning) and recovers them.
-    LHD runs on the same segments and masks. Metrics per mask: `<mask>_recovery_error` (and `_psnr`), and
-    `<mask>_lhd_recovery_error`.
+    LHD runs on the same segments and masks. Metrics per mask: `<mask>_recovery_error_unit` ([-1, 1]; `_255`
+    on [0, 255]; and `_psnr`), and `<mask>_lhd_recovery_error_unit`.
 
     Returns:
       (run directory path, metrics dict).
@@ -67,8 +67,8 @@ def run_recovery(config, workdir=None, quiet=False):
     run.write_metrics(result)
     if not quiet:
         masks_done = config.test_mask_types if config.stage == "test" else (config.mask_type,)
-        summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error']:.4f} (LHD "
-                            f"{result[f'{mask}_lhd_recovery_error']:.4f})" for mask in masks_done)
+        summary = ", ".join(f"{mask} {result[f'{mask}_recovery_error_unit']:.4f} (LHD "
+                            f"{result[f'{mask}_lhd_recovery_error_unit']:.4f})" for mask in masks_done)
         print(f"{clip.name}, {config.stage} stage, {config.method}: recovery error on [-1, 1] {summary}; wrote "
               f"{', '.join(paths)}")
     return run.path, result
@@ -133,9 +133,9 @@ def recovery_table(config, workdir=None, clips=None, methods=st_configs.METHODS,
                 first = results[stage_methods[0]]
                 for shown in (config.test_mask_types if stage == "test" else (mask,)):
                     rows.append(dict(clip=name, stage=stage, mask=shown,
-                                     **{method: results[method][f"{shown}_recovery_error"] if method in results
-                                        else None for method in methods},
-                                     lhd=first[f"{shown}_lhd_recovery_error"],
+                                     **{method: metrics.stored_error(results[method], f"{shown}_", "unit")
+                                        if method in results else None for method in methods},
+                                     lhd=metrics.stored_error(first, f"{shown}_lhd_", "unit"),
                                      seconds_per_iteration={method: results[method]["seconds_per_iteration"]
                                                             for method in results}))
     title = (f"Recovery error (mean absolute, pixels in [-1, 1]) over occluded pixels, Model-3 ({config.preset} preset: "
