@@ -73,28 +73,37 @@ def _cpuinfo():
         return handle.read()
 
 
-def machine_state():
-    """Where and on what a figure was measured: commit, CPU model, cores, load, TensorFlow (kept in metrics.json).
-
-    Machines differ and a loaded one runs slower; a figure without these cannot be compared with another.
-    `onednn_opts` is TF_ENABLE_ONEDNN_OPTS as the process saw it (None: TensorFlow's own choice, which leaves
-    oneDNN's kernels off on CPUs without AVX-512, several times slower: docs/speed.md).
-    """
-    repo = PACKAGE_PARENT
-
+def _code_commit():
+    """The checkout's commit (`+uncommitted` when tracked files differ), or None outside a git checkout."""
     def git(*args):
         try:
-            return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=10).stdout.strip()
+            return subprocess.run(["git", "-C", PACKAGE_PARENT, *args], capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
     commit = git("rev-parse", "--short", "HEAD")
     if commit and git("status", "--porcelain", "--untracked-files=no"):
         commit += "+uncommitted"
+    return commit or None
+
+
+# Read when the code is imported: a run that lasts hours reports the code it ran, not a commit made meanwhile.
+CODE_COMMIT = _code_commit()
+
+
+def machine_state():
+    """Where and on what a figure was measured: commit, CPU model, cores, load, TensorFlow (kept in metrics.json).
+
+    Machines differ and a loaded one runs slower; a figure without these cannot be compared with another.
+    `commit` is the checkout's commit when this process imported the code. `onednn_opts` is TF_ENABLE_ONEDNN_OPTS
+    as the process saw it (None: TensorFlow's own choice, which leaves oneDNN's kernels off on CPUs without
+    AVX-512, several times slower: docs/speed.md).
+    """
     names = [line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")]
     cpu_model = names[0] if names else platform.processor()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"commit": commit or None, "cpu_model": cpu_model or None, "cpus": os.cpu_count(), "cpus_usable": usable,
+    return {"commit": CODE_COMMIT, "cpu_model": cpu_model or None, "cpus": os.cpu_count(), "cpus_usable": usable,
             "load_average": [round(value, 2) for value in os.getloadavg()], "tensorflow": tf.__version__,
             "onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS")}
 
