@@ -11,15 +11,12 @@ import sys
 
 from absl import app, flags, logging
 
-from abp_video import startup
-
-startup.import_tensorflow_quietly()  # oneDNN on, TensorFlow's native start-up lines held back.
-from abp_video import api, distribute  # noqa: E402
+from abp_video import api_flags  # The flags' names and help, without TensorFlow: bad flags fail in a second.
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("experiment", api.DEFAULT_EXPERIMENT, "Paper experiment, e.g. texture, recover, st_recover "
+flags.DEFINE_string("experiment", api_flags.DEFAULT_EXPERIMENT, "Paper experiment, e.g. texture, recover, st_recover "
                     "(README.md lists them).")
-flags.DEFINE_string("preset", api.DEFAULT_PRESET, "Configuration preset: `paper` (faithful) or `quick` (minutes on "
+flags.DEFINE_string("preset", api_flags.DEFAULT_PRESET, "Configuration preset: `paper` (faithful) or `quick` (minutes on "
                     "a CPU).")
 flags.DEFINE_string("mode", "train", "`train` (starts, or resumes the run in --workdir), `sample`, ... (per "
                     "experiment).")
@@ -31,18 +28,16 @@ flags.DEFINE_bool("deterministic", False, "Bit-identical results for the same se
 
 DEFINE = {"integer": flags.DEFINE_integer, "float": flags.DEFINE_float, "string": flags.DEFINE_string,
           "bool": flags.DEFINE_bool, "list": flags.DEFINE_list}
-for _name, _option in api.OPTIONS.items():  # Values a mode reads that are not config settings.
+for _name, _option in api_flags.OPTIONS.items():  # Values a mode reads that are not config settings.
     if _option.kind == "enum":
         flags.DEFINE_enum(_name, _option.default, list(_option.choices), _option.help)
     else:
         DEFINE[_option.kind](_name, _option.default, _option.help)
-for _name, _type in api.SETTINGS.items():  # One flag per config setting; default None: the preset's value.
-    _helps = {api.setting_help(item, _name) for item in api.EXPERIMENTS.values()} - {""}
+for _name, _type in api_flags.SETTINGS.items():  # One flag per config setting; default None: the preset's value.
     {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float, tuple: flags.DEFINE_list}.get(
-        _type, flags.DEFINE_string)(_name, None, " / ".join(sorted(_helps)) + " Default: the preset's "
-                                    "(python main.py --experiment NAME --help).")
+        _type, flags.DEFINE_string)(_name, None, api_flags.flag_help(_name))
 flags.DEFINE_alias("iterations", "num_iterations")
-for _old, _new in api.RENAMED_OPTIONS.items():
+for _old, _new in api_flags.RENAMED_OPTIONS.items():
     flags.DEFINE_list(_old, None, f"The earlier name of --{_new} (still read, with a warning).")
 # In --mode sample / animate / interpolate, --num_frames is the length to synthesise; in --mode table of the
 # spatial-temporal experiments, --data picks table clips by name.
@@ -53,8 +48,17 @@ def given(name):
     return FLAGS[name].value if FLAGS[name].present else None
 
 
+def library():
+    """abp_video.api, imported once the flags have parsed (TensorFlow with it, its start-up lines held back)."""
+    from abp_video import startup
+    startup.import_tensorflow_quietly()
+    from abp_video import api
+    return api
+
+
 def resolve():
     """The `abp_video.api.Plan` of the parsed flags: experiment, mode, validated config, run directory, options."""
+    api = library()
     values = {name: FLAGS[name].value for name in (*api.OPTIONS, *api.SETTINGS) if FLAGS[name].present}
     for old, new in api.RENAMED_OPTIONS.items():
         if FLAGS[old].present:
@@ -64,12 +68,12 @@ def resolve():
 
 
 def run(argv):
-    plan = resolve()
+    plan, api = resolve(), library()
     if FLAGS.dry_run:
         return print(api.describe(plan) or f"--mode {plan.mode} on {plan.workdir}",
                      json.dumps(api.configs.to_dict(plan.config), indent=2), sep="\n")
     if plan.multi_worker:  # Before any other TensorFlow work, seeds included.
-        plan = dataclasses.replace(plan, workdir=distribute.join_workers(FLAGS.workdir, FLAGS.worker_timeout))
+        plan = dataclasses.replace(plan, workdir=api.distribute.join_workers(FLAGS.workdir, FLAGS.worker_timeout))
     if FLAGS.deterministic:
         api.make_deterministic(plan.config.seed)
     return api.execute(plan, more_data=argv[1:])  # absl leaves `--data A B C`'s B and C in argv (texture_eval).
@@ -92,7 +96,7 @@ def main(argv):
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:  # noqa: BLE001
-        lost = distribute.lost_worker(error)
+        lost = library().distribute.lost_worker(error)
         if lost is None:
             raise
         print(f"error: {lost}", file=sys.stderr)
@@ -106,7 +110,7 @@ def parse_flags(argv):
         named = [arg.split("=", 1)[1] if "=" in arg else (argv[index + 2] if index + 2 < len(argv) else None)
                  for index, arg in enumerate(argv[1:]) if arg.split("=", 1)[0] == "--experiment"]
         try:
-            print(api.help_text(named[-1] if named else None))
+            print(library().help_text(named[-1] if named else None))
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)

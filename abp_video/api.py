@@ -19,78 +19,11 @@ startup.import_tensorflow_quietly()  # Before the models import it: oneDNN on, n
 import dynamic_generator.experiments  # noqa: F401  (registers the AAAI'19 experiments)
 import st_generator.experiments  # noqa: F401  (registers the WACV'19 experiments)
 from abp_video import configs, distribute, registry, runs
+from abp_video.api_flags import (DEFAULT_EXPERIMENT, DEFAULT_PRESET, GENERAL_OPTIONS, OPTIONS,  # noqa: F401
+                                 RENAMED_OPTIONS, SETTINGS, Option, setting_help)
 from abp_video.data import sources
-from dynamic_generator.configs import SYNTHESIS_BURN_IN, SYNTHESIS_STARTS
 
 EXPERIMENTS = registry.EXPERIMENTS
-DEFAULT_EXPERIMENT, DEFAULT_PRESET = "texture", "quick"
-
-
-@dataclasses.dataclass(frozen=True)
-class Option:
-    """A value a mode reads that is not a config setting (each mode declares which, registry.Mode.options)."""
-    kind: str  # integer, float, string, bool, list or enum
-    default: object
-    help: str
-    choices: tuple = ()
-
-
-OPTIONS = {
-    "num_samples": Option("integer", 3, "--mode sample / animate: how many clips to synthesise."),
-    "burn_in": Option("integer", None, "--mode sample, --experiment texture_eval: frames generated and dropped before "
-                      f"the ones kept (§4.1); default {SYNTHESIS_BURN_IN} after a random s_0, 0 after the inferred one."),
-    "synthesis_start": Option("enum", SYNTHESIS_STARTS[0], "--mode sample, --experiment texture_eval: s_0 of a new "
-                              "clip, `random` from N(0, I) (§4.1) or `inferred`, the training clip's (the authors' "
-                              "test code).", SYNTHESIS_STARTS),
-    "sample_seed": Option("integer", 0, "--mode sample / animate / interpolate: seed of the sampling noise."),
-    "inference_iterations": Option("integer", 100, "--mode recover_new / infer (and held-out clips of --experiment "
-                                   "action): Langevin sweeps over the new clips, weights frozen."),
-    "table_methods": Option("list", None, "--mode table: the methods (columns) of the table; recover: dg, stgcn, "
-                            "mrf_l1, mrf_l2, lhd, linear; st_recover: abp, li_abp, vae, ws, gan (default all)."),
-    "table_cases": Option("list", None, "--experiment recover --mode table: keep only these rows, named "
-                          "<clip>_<mask> (e.g. fountain_region; default all)."),
-    "table_stages": Option("list", None, "--experiment st_recover --mode table: test (Table 2), train (Table 3) or "
-                           "both (default)."),
-    "baseline_iterations": Option("integer", 2000, "--experiment st_recover --mode table: iterations of the VAE, "
-                                  "wake-sleep and GAN runs (4x ABP's 500: wake-sleep's training curve is flat by "
-                                  "then, the VAE's falls as slowly as ABP's; docs/st_recover.md); 0 = ABP's "
-                                  "--iterations."),
-    "clips": Option("list", None, "--experiment interpolate: the two training clips whose appearances are "
-                    "interpolated (names as in the run's clips.json)."),
-    "steps": Option("integer", 5, "--experiment interpolate: videos from the first appearance to the second."),
-    "image": Option("string", None, "--experiment animate --mode animate: the image file to animate."),
-    "stream": Option("bool", False, "--mode sample: write one MP4 chunk by chunk as frames are synthesised, with "
-                     "memory that does not grow with --num_frames (no GIF, no strip)."),
-    "export_dir": Option("string", None, "--mode export: a new folder for the SavedModel of the run in --workdir."),
-    "lds_state_dim": Option("integer", 0, "--method lds: state dimension d; 0 chooses it from the explained "
-                            "variance (abp_video/baselines/lds.py)."),
-    "lds_noise_dim": Option("integer", 0, "--method lds: driving-noise dimension n_v; 0 chooses it from the "
-                            "residual's singular values."),
-    "worker_timeout": Option("float", 120.0, "--strategy multi_worker: seconds to wait for every worker to start "
-                             "and answer before giving up (docs/distribute.md)."),
-    "mocogan_iterations": Option("integer", None, "--experiment texture_eval: MoCoGAN's iterations per clip (its "
-                                 "rows of the table; 0 leaves them out; default texture_eval.MOCOGAN_ITERATIONS)."),
-}
-# Options every mode accepts (they are checked where they apply, not per mode).
-GENERAL_OPTIONS = ("worker_timeout",)
-# Earlier names of options, still accepted with a warning: {old: new}.
-RENAMED_OPTIONS = {"methods": "table_methods", "stages": "table_stages"}
-
-
-def setting_types():
-    """{setting name: type} over every experiment's config class (one flag each in main.py)."""
-    types = {}
-    for experiment in EXPERIMENTS.values():
-        for name, field in configs.setting_fields(experiment.config_class).items():
-            if name in ("experiment", "preset"):
-                continue
-            if name in types and types[name] is not field.type:
-                raise TypeError(f"setting {name!r} has two types across the configs")
-            types[name] = field.type
-    return types
-
-
-SETTINGS = setting_types()
 
 
 def _refuse(given, names, reason):
@@ -308,13 +241,6 @@ def make_deterministic(seed):
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow's global seed.
     tf.config.experimental.enable_op_determinism()
-
-
-def setting_help(experiment, name):
-    """The help of setting `name` for `experiment` (its model's SETTING_HELP)."""
-    import sys
-    module = sys.modules[experiment.config_class.__module__]
-    return getattr(module, "SETTING_HELP", {}).get(name, "")
 
 
 def _preset_defaults(experiment, name):

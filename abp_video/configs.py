@@ -12,6 +12,12 @@ configs were composed have (one key per setting, every part's keys present), pla
 
 import dataclasses
 
+# Where learning runs (abp_video/distribute.py builds the tf.distribute strategy of each).
+STRATEGIES = ("default", "mirrored", "multi_worker")
+# Where FrameNormalization takes its statistics on incomplete data (abp_video/layers.py): over the visible values,
+# or over every position (the authors').
+NORMALIZATION_STATISTICS = ("visible", "all")
+
 
 def part(part_class, default=None, settings=None):
     """A field holding a `part_class` sub-config (None: the experiment has no such part).

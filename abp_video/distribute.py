@@ -18,7 +18,7 @@ import time
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "mirrored", "multi_worker")
+from abp_video.configs import STRATEGIES  # noqa: E402,F401  (kept here for the code that reads it here)
 
 
 # One strategy of each kind per process: trainers built one after another share it (two MirroredStrategy

@@ -11,7 +11,7 @@ from abp_video import distribute
 # fraction of the output it stands for (`visibility_weights`), so that positions whose output is never observed
 # cannot steer the statistics that normalise the observed ones; `all` takes them over every position as the
 # authors' batch normalisation does (what runs stored before the option was introduced ran with).
-NORMALIZATION_STATISTICS = ("visible", "all")
+from abp_video.configs import NORMALIZATION_STATISTICS  # noqa: E402,F401
 
 
 def _pooling_matrix(source, target):

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from abp_video import configs, distribute
-from abp_video.layers import NORMALIZATION_STATISTICS
-from dynamic_generator.models import EMISSION_NETWORKS, emission_output_size
+from abp_video import configs
+from abp_video.configs import NORMALIZATION_STATISTICS, STRATEGIES
+from dynamic_generator.architecture import EMISSION_NETWORKS, emission_output_size
 
 ENERGY_SCALES = ("authors", "sum")
 # Ways to fill occluded pixels (AAAI'19 §4.3, Table 2): the dynamic generator, its competitor
@@ -175,7 +175,7 @@ class DynamicGeneratorConfig:
         if self.method not in methods:
             raise ValueError(f"--method must be one of {methods} for --experiment {self.experiment}, "
                              f"got {self.method!r}")
-        if self.strategy not in distribute.STRATEGIES:
+        if self.strategy not in STRATEGIES:
             raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.transition not in ("nonlinear", "linear"):
             raise ValueError(f"--transition must be 'nonlinear' or 'linear', got {self.transition!r}")

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from abp_video import configs, distribute
-from abp_video.layers import NORMALIZATION_STATISTICS
-from st_generator.models import MODEL_KINDS, audio_length, output_shape
+from abp_video import configs
+from abp_video.configs import NORMALIZATION_STATISTICS, STRATEGIES
+from st_generator.architecture import MODEL_KINDS, audio_length, output_shape
 
 INITS = ("abp", "li")  # ABP with warm-started chains (§3.2), or LI-ABP, chains started by f_V (§3.3).
 # Tables 2-3's methods with the same Model-3 generator: ABP, LI-ABP (`--init li`), and the baselines of
@@ -113,7 +113,7 @@ class STConfig:
             raise ValueError(f"--test_fraction must be between 0 and 1, got {self.test_fraction}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"--model must be 1, 2 or 3, got {self.model}")
-        if self.strategy not in distribute.STRATEGIES:
+        if self.strategy not in STRATEGIES:
             raise ValueError(f"--strategy must be default, mirrored or multi_worker, got {self.strategy!r}")
         if self.init not in INITS:
             raise ValueError(f"--init must be one of {INITS}, got {self.init!r}")

@@ -22,9 +22,9 @@ def _layer(module):
     parts = module.split(".")
     if parts[0] != "abp_video":
         return parts[0]
-    if len(parts) == 1 or parts[1] not in ("data", "baselines", "api"):
+    if len(parts) == 1 or parts[1] not in ("data", "baselines", "api", "api_flags"):
         return "core"
-    return parts[1]
+    return "api" if parts[1].startswith("api") else parts[1]
 MAX_LINES = 500
 
 

@@ -60,3 +60,20 @@ def test_tiny_run_leaves_config_checkpoint_events_and_metrics(tmp_path, name):
         for event in tf.compat.v1.train.summary_iterator(os.path.join(run.tensorboard_dir, event_file)):
             tags.update(value.tag for value in event.summary.value)
     assert {"train/loss", "train/recon_mse", "train/iterations_per_sec"} <= tags
+
+
+def test_the_flags_are_known_without_tensorflow():
+    """main.py defines and checks its flags before TensorFlow is imported: a bad flag fails in a fraction of a
+    second; api_flags lists the config class of every registered experiment."""
+    import subprocess
+    import sys
+
+    from abp_video import api_flags
+
+    assert {experiment.config_class for experiment in registry.EXPERIMENTS.values()} == set(api_flags.CONFIG_CLASSES)
+    check = ("import sys; sys.argv = ['main.py']; import main; "
+             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; print(len(main.FLAGS))")
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) > len(api_flags.SETTINGS) + len(api_flags.OPTIONS)
