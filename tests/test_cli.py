@@ -140,3 +140,11 @@ def test_an_options_earlier_name_still_works_with_a_warning(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: --stages is now --table_stages" in err and "warning: --methods is now --table_methods" in err
     cli.FLAGS.unparse_flags()
+
+
+def test_a_runs_stderr_has_no_tensorflow_start_up_lines(tmp_path):
+    result = _main("--preset", "tiny", "--iterations", "1", "--workdir", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    for noise in ("absl::InitializeLog", "cudart_stub", "port.cc", "oneDNN custom operations", "cpu_feature_guard"):
+        assert noise not in result.stderr, result.stderr[:2000]
+    assert result.stdout.splitlines()[0].startswith("synthetic:fire (built in, made at 16x16)"), result.stdout
