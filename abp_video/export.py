@@ -24,14 +24,7 @@ def check_export_dir(export_dir):
     if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
         raise ValueError(f"--export_dir {path} already exists and is not an empty folder; choose a new "
                          f"--export_dir or remove it first")
-    parent = os.path.dirname(path)
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as error:
-        raise PermissionError(f"cannot create {parent} for --export_dir ({error.strerror}); choose a writable "
-                              f"--export_dir") from None
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"cannot write to {parent}; choose a writable --export_dir")
+    runs.make_writable_parent(path, "the SavedModel", "--export_dir")
     return path
 
 

@@ -55,6 +55,19 @@ def strict_json(value):
     return value
 
 
+def make_writable_parent(path, what, flag):
+    """Creates the folder that will hold `path`; a PermissionError naming it and `flag` when it cannot be written."""
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as error:
+        raise PermissionError(f"cannot create the folder {parent} for {what} ({error.strerror}); choose a writable "
+                              f"{flag}") from None
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"cannot write {what} under {parent}; choose a writable {flag}")
+    return parent
+
+
 def write_json_atomic(path, value):
     """Writes strict JSON (NaN as null) so that a crash leaves either the old file or the new one, never half."""
     temporary = f"{path}.tmp{os.getpid()}"
@@ -206,14 +219,7 @@ class RunDirectory:
             # that a resume that fails leaves config.json as it was.
             self.pending_config = configs.to_dict(config)
             return True
-        parent = os.path.dirname(self.path)
-        try:
-            os.makedirs(parent, exist_ok=True)
-        except OSError as error:
-            raise PermissionError(f"cannot create the folder {parent} for the run ({error.strerror}); choose a "
-                                  f"writable --workdir") from None
-        if not os.access(parent, os.W_OK):
-            raise PermissionError(f"cannot write run directory under {parent}; choose a writable --workdir")
+        make_writable_parent(self.path, "the run", "--workdir")
         created = not os.path.exists(self.path)
         try:
             for directory in (self.path, self.checkpoint_dir, self.tensorboard_dir, self.samples_dir):
