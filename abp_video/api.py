@@ -78,17 +78,17 @@ def resolved_config(experiment, mode_name, workdir=None, preset=None, settings=N
         base = runs.RunDirectory(workdir).read_config(experiment.config_class)
         return experiment.resolved(base, {name: settings[name] for name in mode.settings if name in settings},
                                    from_preset=False).validate()
-    stored = None
-    if workdir and runs.RunDirectory(workdir).exists():
+    stored, run, preset_name = None, runs.RunDirectory(workdir) if workdir else None, preset or DEFAULT_PRESET
+    if run is not None and run.exists():
         # Resuming: the run's own config, changed only by the settings given now.
-        stored = runs.RunDirectory(workdir).read_config(experiment.config_class)
+        stored = run.read_config(experiment.config_class)
         if preset is not None and preset != stored.preset:
             raise ValueError(f"--workdir {workdir} holds a {stored.preset!r} run, not {preset!r}; "
                              f"choose another --workdir")
-    elif (preset or DEFAULT_PRESET) not in experiment.presets:
-        raise ValueError(f"unknown preset {preset or DEFAULT_PRESET!r} for {experiment.name}; "
+    elif preset_name not in experiment.presets:
+        raise ValueError(f"unknown preset {preset_name!r} for {experiment.name}; "
                          f"choose one of {sorted(experiment.presets)}")
-    base = stored or experiment.presets[preset or DEFAULT_PRESET]
+    base = stored or experiment.presets[preset_name]
     known = configs.settings(base)
     if "strategy" in settings and "strategy" not in known and settings["strategy"] != "default":
         raise ValueError(f"--strategy {settings['strategy']}: --experiment {experiment.name} trains on one device "
