@@ -6,7 +6,8 @@ Reads each run's `history.jsonl` (the `recon_mse` logged every `--log_every` ite
 one line per run (data/writers.curve_plot). Also prints, per run, the value at the last logged iteration and its
 relative change over the last fifth of the iterations, the number that says whether a curve has flattened.
 A label `PANEL/LABEL` puts the run in plot PANEL (e.g. `fire/ABP=RUN fire/VAE=RUN boiling_water/ABP=RUN ...`):
-the panels are tiled two to a row in one PNG.
+the panels are tiled two to a row in one PNG. `--baseline PANEL/LABEL=VALUE` draws a model-free baseline's error
+as a flat line in its panel.
 """
 
 import os
@@ -22,6 +23,8 @@ from abp_video.data import writers  # noqa: E402
 flags.DEFINE_string("out", None, "PNG to write.", required=True)
 flags.DEFINE_string("title", "training reconstruction MSE", "Title of the plot.")
 flags.DEFINE_string("key", "recon_mse", "The history column to plot.")
+flags.DEFINE_multi_string("baseline", [], "[PANEL/]LABEL=VALUE of a model-free baseline, drawn as a flat line "
+                          "across its panel (e.g. fire/LHD=0.1336).")
 FLAGS = flags.FLAGS
 
 
@@ -47,6 +50,13 @@ def main(argv):
         panel, _, name = label.rpartition("/")
         if curve[1]:
             panels.setdefault(panel, {})[name] = curve
+    for entry in FLAGS.baseline:
+        label, _, value = entry.partition("=")
+        panel, _, name = label.rpartition("/")
+        if panel not in panels:
+            raise app.UsageError(f"--baseline {entry}: no run in panel {panel!r}")
+        span = [iteration for iterations, _ in panels[panel].values() for iteration in iterations]
+        panels[panel][name] = ((min(span), max(span)), (float(value), float(value)))
     images = [writers.curve_plot(curves, f"{panel}: {FLAGS.title}" if panel else FLAGS.title, "iteration", FLAGS.key)
               for panel, curves in panels.items()]
     if len(images) % 2 and len(images) > 1:
