@@ -298,6 +298,7 @@ class AudioConfig:
 
 
 TIME_FITS = ("circular", "resample")
+VOICES = ("shared", "per_speaker")  # abp_video/data/talking_mouth.VOICES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,7 +312,9 @@ class CorpusConfig:
     `time_fit` (OuluVS folders only; the synthetic set is made at the right length): `circular` (§4.2) repeats
     the frames from the start or drops the last ones to make `num_frames`, and takes the audio's first samples at
     its own rate (OuluVS: 48 kHz, so 48,000 = one second), repeated from the start if shorter; `resample` spreads
-    both over the whole utterance.
+    both over the whole utterance. `voice` (the synthetic set only): `shared`, a speaker's sound is the same function
+    of the visible mouth for everyone (two voice registers told by the mouth's width), or `per_speaker` (the set
+    before 2026-12-07: pitch, formants and loudness drawn per speaker; runs stored before read as that).
     """
     num_speakers: int = 20
     num_phrases: int = 10
@@ -320,6 +323,7 @@ class CorpusConfig:
     train_speakers: int = 0
     test_speakers: int = 0
     time_fit: str = "circular"
+    voice: str = configs.newer_setting("shared", stored="per_speaker")
 
     def validate(self):
         for name in ("num_speakers", "num_phrases", "num_repetitions", "test_repetitions"):
@@ -329,6 +333,8 @@ class CorpusConfig:
             raise ValueError(f"--num_phrases must be at most 10 (OuluVS's phrases), got {self.num_phrases}")
         if self.time_fit not in TIME_FITS:
             raise ValueError(f"--time_fit must be one of {TIME_FITS}, got {self.time_fit!r}")
+        if self.voice not in VOICES:
+            raise ValueError(f"--voice must be one of {VOICES}, got {self.voice!r}")
         if self.test_speakers < 0 or self.train_speakers < 0:
             raise ValueError("--train_speakers and --test_speakers must be 0 or positive")
         if self.test_speakers:
@@ -469,4 +475,7 @@ SETTING_HELP = dict(configs.COMMON_HELP, **{
     "test_speakers": "st_multimodal: new speakers tested on (0 = test on held-out repetitions).",
     "time_fit": "st_multimodal, OuluVS folders: fitting utterances to --num_frames, one of " + ", ".join(TIME_FITS)
                 + ".",
+    "voice": "st_multimodal, the synthetic set: shared (a speaker's sound is the same function of the visible mouth "
+             "for everyone: two voice registers told by the mouth's width) or per_speaker (pitch, formants and "
+             "loudness drawn per speaker, invisible; the set before 2026-12-07, which runs stored before read as).",
 })

@@ -75,9 +75,10 @@ def table_1_lines():
             for clip, by_mask in TABLE_1.items() for mask, (lhd, ours) in by_mask.items()]
 
 
-def table_4_lines():
-    """Markdown rows of the paper's Table 4: phrase, V→A ours, V→A CCA, A→V ours, A→V CCA."""
-    return [[f"paper: {phrase}", *(f"{row[key]:.4f}" for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"))]
+def table_4_lines(columns=("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca")):
+    """Markdown rows of the paper's Table 4: the phrase, then each of `columns` (a key of `TABLE_4`'s rows, or '–'
+    for a column the paper does not have)."""
+    return [[f"paper: {phrase}", *(f"{row[key]:.4f}" if key in row else "–" for key in columns)]
             for phrase, row in TABLE_4.items()]
 
 

@@ -46,7 +46,8 @@ LEGACY_RUNS = {name: (config_class, _stored_before_masked_statistics(preset))
         st.SYNTHESIS_QUICK, latent_channels=100, **_ST_QUICK_BEFORE), 1)),
     "st_multimodal_quick": (st.MultimodalConfig, configs.with_settings(st.MULTIMODAL_QUICK, dict(
         num_speakers=4, num_repetitions=3, train_speakers=0, test_speakers=0, num_iterations=200,
-        learning_rate=0.001, recovery_langevin_steps=100, recovery_step_size=0.05, sample_every=50)))}.items()}
+        learning_rate=0.001, recovery_langevin_steps=100, recovery_step_size=0.05, sample_every=50,
+        voice="per_speaker")))}.items()}  # Stored before the synthetic voices were shared (2026-12-07).
 
 
 def test_parts_are_present_only_where_the_experiment_has_them():

@@ -45,7 +45,10 @@ class AudioVisualSet:
 
     videos: float32 [utterances, frames, height, width, 3] in [-1, 1]; audio: float32 [utterances, samples] in
     [-1, 1], spanning the same time as the frames; speakers / phrases / repetitions: int [utterances];
-    phrase_names: one name per phrase index; sample_rate: audio samples per second; source: what was loaded.
+    phrase_names: one name per phrase index; sample_rate: audio samples per second; source: what was loaded;
+    mouth: the synthetic set's per-frame mouth opening (0-1) and width factor, float [utterances, frames, 2], and
+    mouth_widths: its speaker's mouth half-width at rest [utterances] (what the video shows, for oracles; None for
+    recorded data).
     """
     videos: np.ndarray
     audio: np.ndarray
@@ -55,24 +58,54 @@ class AudioVisualSet:
     phrase_names: tuple
     sample_rate: float
     source: str
+    mouth: np.ndarray = None
+    mouth_widths: np.ndarray = None
 
 
 # ---- the synthetic set -------------------------------------------------------------------------------------------
 
-def _speaker(rng):
-    """Appearance and voice of one speaker, drawn from `rng`."""
-    return dict(
+# How a speaker's voice relates to what the video shows. `shared` (the default since 2026-12-07): the sound is the
+# same function of the visible mouth for every speaker. A speaker has one of two voice registers (`REGISTERS`: pitch
+# and formant scale), told apart in the video by the mouth's rest width (the narrower half of `WIDTHS` speaks high,
+# the wider half low); registers alternate with the speaker's index, so any two speakers in a row cover both; every
+# speaker is equally loud (`SHARED_LOUDNESS`). A new speaker's audio is then determined by their video (up to 1%
+# noise): what the video shows says when each syllable starts, which vowel it is, how loud, and which register.
+# `per_speaker` (the set before): pitch (100-230 Hz), formant scale and loudness drawn per speaker, independent of
+# anything visible, so no method can predict a new speaker's waveform.
+VOICES = ("shared", "per_speaker")
+WIDTHS = (0.22, 0.32)  # Range of the mouth's rest half-width, in frame units.
+REGISTERS = ((210.0, 1.1), (110.0, 0.95))  # (pitch in Hz, formant scale): high (narrow mouths), low (wide mouths).
+SHARED_LOUDNESS = 0.75
+
+
+def register_of(rest_width):
+    """The voice register (index into `REGISTERS`) a `shared` voice has for a mouth of this rest half-width."""
+    return int(rest_width >= 0.5 * (WIDTHS[0] + WIDTHS[1]))
+
+
+def _speaker(rng, index, voice="shared"):
+    """Appearance and voice of speaker `index`, drawn from `rng` (the same draws for either `voice`)."""
+    speaker = dict(
         skin=rng.uniform([0.55, 0.35, 0.25], [0.95, 0.75, 0.60]),
         lips=rng.uniform([0.45, 0.05, 0.10], [0.80, 0.30, 0.35]),
         cavity=rng.uniform([0.05, 0.0, 0.0], [0.20, 0.08, 0.08]),
         centre=(rng.uniform(0.42, 0.58), rng.uniform(0.48, 0.62)),  # (x, y) in frame units.
-        width=rng.uniform(0.22, 0.32),  # Half-width of the mouth at rest.
+        width=rng.uniform(*WIDTHS),  # Half-width of the mouth at rest.
         opening=rng.uniform(0.14, 0.22),  # Half-height of the fully open mouth.
         lip=rng.uniform(0.035, 0.06),  # Lip thickness.
         pitch=rng.uniform(100.0, 230.0),  # Hz.
         formant_scale=rng.uniform(0.9, 1.15),
         loudness=rng.uniform(0.6, 0.85),
     )
+    if voice == "shared":
+        register = index % 2
+        half = 0.5 * (WIDTHS[1] - WIDTHS[0])  # The register's half of the width range.
+        speaker["width"] = WIDTHS[0] + half * (register + (speaker["width"] - WIDTHS[0]) / (WIDTHS[1] - WIDTHS[0]))
+        pitch, formant_scale = REGISTERS[register]
+        speaker.update(pitch=pitch, formant_scale=formant_scale, loudness=SHARED_LOUDNESS)
+    elif voice != "per_speaker":
+        raise ValueError(f"--voice must be one of {VOICES}, got {voice!r}")
+    return speaker
 
 
 def _syllable_frames(durations, num_frames, rng):
@@ -154,10 +187,12 @@ def _render_mouth(speaker, opening, width_factor, image_size):
     return frame * (1.0 - cavity[..., None]) + speaker["cavity"] * cavity[..., None]
 
 
-def talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed=0):
+def talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed=0,
+                   voice="shared"):
     """The synthetic talking-mouth set: every speaker says every phrase `num_repetitions` times.
 
-    A speaker has its own skin, lip and cavity colours, mouth size and place, pitch, formant scale and loudness; a
+    A speaker has its own skin, lip and cavity colours, mouth size and place, pitch and formant scale (and with
+    `voice="per_speaker"` loudness); a
     phrase is a fixed vowel sequence (`PHRASES`, named after OuluVS's ten). Each repetition jitters the timing by
     whole frames and the loudness by ±10%. The audio is a voiced signal (harmonics of the speaker's pitch shaped by
     the vowel's resonances, under a raised-cosine envelope per syllable); the mouth opens with that envelope times
@@ -169,6 +204,8 @@ def talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrase
       num_samples: audio samples per utterance.
       num_speakers, num_phrases, num_repetitions: the set's size (at most 10 phrases).
       seed: everything is a function of it.
+      voice: `shared` (one of two voice registers, told by the mouth's rest width, loudness alike: the sound is a
+        function of the video, the same for every speaker) or `per_speaker` (drawn independently); see `VOICES`.
 
     Returns:
       `AudioVisualSet`, utterances ordered by speaker, phrase, repetition.
@@ -178,8 +215,8 @@ def talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrase
     if min(num_frames, image_size, num_samples, num_speakers, num_repetitions) <= 0:
         raise ValueError("frames, image size, samples, speakers and repetitions must all be positive")
     rng = np.random.default_rng(seed)
-    speakers = [_speaker(rng) for _ in range(num_speakers)]
-    videos, audio, labels = [], [], []
+    speakers = [_speaker(rng, index, voice) for index in range(num_speakers)]
+    videos, audio, labels, tracks = [], [], [], []
     for speaker_index, speaker in enumerate(speakers):
         for phrase_index, (_, syllables) in enumerate(PHRASES[:num_phrases]):
             vowels, durations = zip(*syllables)
@@ -189,11 +226,13 @@ def talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrase
                 frames = np.stack([_render_mouth(speaker, opening, width, image_size) for opening, width in mouth])
                 videos.append(frames * 2.0 - 1.0)
                 audio.append(sound)
+                tracks.append(mouth)
                 labels.append((speaker_index, phrase_index, repetition))
     labels = np.asarray(labels)
     return AudioVisualSet(np.asarray(videos, np.float32), np.asarray(audio, np.float32), labels[:, 0], labels[:, 1],
                           labels[:, 2], tuple(name for name, _ in PHRASES[:num_phrases]),
-                          num_samples * FRAME_RATE / num_frames, SYNTHETIC_NAME)
+                          num_samples * FRAME_RATE / num_frames, SYNTHETIC_NAME, np.asarray(tracks, np.float32),
+                          np.asarray([speakers[index]["width"] for index in labels[:, 0]], np.float32))
 
 
 # ---- OuluVS ------------------------------------------------------------------------------------------------------
@@ -329,11 +368,12 @@ def load_ouluvs(root, num_frames, image_size, num_samples, time_fit="circular"):
 
 
 def load(spec, num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed,
-         time_fit="circular"):
-    """`synthetic:talking_mouth` (built, sized by the arguments) or an OuluVS folder (read; the counts are its own;
-    `time_fit` as `load_ouluvs`)."""
+         time_fit="circular", voice="shared"):
+    """`synthetic:talking_mouth` (built, sized by the arguments, `voice` as `talking_mouths`) or an OuluVS folder
+    (read; the counts are its own; `time_fit` as `load_ouluvs`)."""
     if spec == SYNTHETIC_NAME:
-        return talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed)
+        return talking_mouths(num_frames, image_size, num_samples, num_speakers, num_phrases, num_repetitions, seed,
+                              voice)
     if spec.startswith("synthetic:"):
         raise ValueError(f"--data {spec}: the audio-video experiment has one built-in set, {SYNTHETIC_NAME}; or give "
                          f"an OuluVS folder")

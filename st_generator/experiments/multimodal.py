@@ -68,6 +68,32 @@ def _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_a
                               writers.frame_strip(strip_rows, every=every)),
             writers.write_png(run.sample_path("audio_real_from_video_cca.png"), waves)]
 
+def nearest_utterance_oracle(dataset, train, test, num_frames):
+    """What a predictor that reads the synthetic set's hidden mouth parameters gets: for each test utterance, the
+    other modality of the training utterance nearest in what the given modality shows, among the training speakers
+    of its voice register (`talking_mouth.register_of`, told by the mouth's width in the video and the pitch in the
+    audio; any speaker when none of them shares it). V→A: nearest by the per-frame mouth opening and width
+    (`dataset.mouth`); A→V: nearest by the per-frame loudness of the audio. An upper reference that says whether a
+    new speaker's modality can be predicted from the training speakers at all, not a method of the paper.
+
+    Returns:
+      (audio from video [test, samples], video from audio [test, frames, size, size, 3]), or None for a set without
+      mouth parameters (OuluVS).
+    """
+    if dataset.mouth is None:
+        return None
+    registers = np.array([talking_mouth.register_of(width) for width in dataset.mouth_widths])
+    other_register = registers[test][:, None] != registers[train][None]
+
+    def nearest(features):
+        distances = np.square(features[test][:, None] - features[train][None]).sum(axis=-1)
+        return np.argmin(distances + np.where(other_register, distances.max() + 1.0, 0.0), axis=1)
+
+    by_video = nearest(dataset.mouth.reshape(len(dataset.mouth), -1))
+    by_audio = nearest(_loudness(dataset.audio, num_frames))
+    return dataset.audio[train][by_video], dataset.videos[train][by_audio]
+
+
 def run_multimodal(config, workdir=None):
     """Table 4: learns the shared audio-video representation by ABP and predicts each modality from the other.
 
@@ -75,7 +101,8 @@ def run_multimodal(config, workdir=None):
     infers Z from the video of each held-out utterance and generates its audio (V→A), and from its audio generates
     its video (A→V). CCA (PCA, then regularised CCA; settings chosen by cross-validation over the training
     speakers or repetitions) predicts the same. The error is Table 4's mean absolute difference per value on the
-    [-1, 1] scale (the mean squared as `*_mse`), per test utterance, averaged per phrase. Writes `table.json` /
+    [-1, 1] scale (the mean squared as `*_mse`), per test utterance, averaged per phrase, beside the training mean
+    and, on the synthetic set, `nearest_utterance_oracle`. Writes `table.json` /
     `table.md` (and prints the table), `metrics.json`, `samples/video_observed_from_audio_cca.gif` and strip, and
     `samples/audio_real_from_video_cca.png`.
 
@@ -86,7 +113,7 @@ def run_multimodal(config, workdir=None):
     video, corpus = config.video, config.corpus
     dataset = talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
                                  corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
-                                 corpus.time_fit)
+                                 corpus.time_fit, corpus.voice)
     train, test, folds = split_utterances(dataset, corpus, video.seed)
     run = runs.RunDirectory(workdir or os.path.join(runs.default_root(), config.experiment,
                                                     f"{sources.data_name(config.data)}_{config.preset}"))
@@ -106,14 +133,18 @@ def run_multimodal(config, workdir=None):
     # The training mean, for scale: what predicting nothing from the other modality scores.
     mean_audio = np.broadcast_to(dataset.audio[train].mean(0), audio.shape)
     mean_video = np.broadcast_to(dataset.videos[train].mean(0), videos.shape)
+    predictions = {"v2a": dict(ours=from_video, cca=cca_from_video, mean=mean_audio),
+                   "a2v": dict(ours=from_audio, cca=cca_from_audio, mean=mean_video)}
+    oracle = nearest_utterance_oracle(dataset, train, test, video.num_frames)
+    if oracle is not None:
+        predictions["v2a"]["oracle"], predictions["a2v"]["oracle"] = oracle
     errors = {}
-    for name, predicted, observed in (("v2a_ours", from_video, audio), ("v2a_cca", cca_from_video, audio),
-                                      ("v2a_mean", mean_audio, audio), ("a2v_ours", from_audio, videos),
-                                      ("a2v_cca", cca_from_audio, videos), ("a2v_mean", mean_video, videos)):
-        errors.update(_per_utterance_errors(name, predicted, observed))
+    for direction, observed in (("v2a", audio), ("a2v", videos)):
+        for method, predicted in predictions[direction].items():
+            errors.update(_per_utterance_errors(f"{direction}_{method}", predicted, observed))
     # A waveform error punishes a right sound at a slightly wrong phase; the per-frame loudness does not.
     loudness = _loudness(audio, video.num_frames)
-    for method, predicted in (("ours", from_video), ("cca", cca_from_video), ("mean", mean_audio)):
+    for method, predicted in predictions["v2a"].items():
         errors.update(_per_utterance_errors(f"v2a_loudness_{method}", _loudness(predicted, video.num_frames),
                                             loudness))
     phrases = dataset.phrases[test]
@@ -148,10 +179,11 @@ def run_multimodal(config, workdir=None):
              f"frames, {config.audio.num_audio_samples} audio samples, {split}, {int(train.sum())} training "
              f"utterances, {loop['iterations']} iterations; test-time Langevin {video.recovery_langevin_steps} steps "
              f"of δ = {video.recovery_step_size}), then the paper's Table 4 (OuluVS, 64x64x32, 48,000 samples)")
-    lines = [[row["phrase"], *(f"{row[key]:.4f}" for key in ("v2a_ours", "v2a_cca", "a2v_ours", "a2v_cca"))]
-             for row in rows] + paper.table_4_lines()
-    write_table(run.path, title, ["phrase", "V→A ours", "V→A CCA", "A→V ours", "A→V CCA"], lines,
-                 dict(config=configs.to_dict(config), rows=rows))
+    columns = [f"{direction}_{method}" for direction in predictions for method in predictions[direction]]
+    lines = [[row["phrase"], *(f"{row[key]:.4f}" for key in columns)] for row in rows] + paper.table_4_lines(columns)
+    names = dict(ours="ours", cca="CCA", mean="training mean", oracle="oracle")
+    header = [f"{'V→A' if key.startswith('v2a') else 'A→V'} {names[key[4:]]}" for key in columns]
+    write_table(run.path, title, ["phrase", *header], lines, dict(config=configs.to_dict(config), rows=rows))
     print(f"wrote {', '.join(paths)}")
     return run.path, result
 
