@@ -8,6 +8,20 @@ import json
 import os
 
 
+def labelled_runs(arguments, what):
+    """[(label, run directory)] for `LABEL=RUN_DIR` arguments (a bare RUN_DIR is its own label); exits with one
+    error line naming what to give when there is none or a directory is missing."""
+    if not arguments:
+        raise SystemExit(f"error: give LABEL=RUN_DIR for one or more {what}")
+    pairs = []
+    for argument in arguments:
+        label, _, run = argument.rpartition("=")
+        if not os.path.isdir(run):
+            raise SystemExit(f"error: {run} is not a folder; give LABEL=RUN_DIR for one or more {what}")
+        pairs.append((label or run, run))
+    return pairs
+
+
 def labelled_histories(arguments):
     """{label: history rows} for `LABEL=RUN_DIR` arguments; exits with one error line naming a bad argument."""
     histories = {}

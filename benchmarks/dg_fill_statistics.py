@@ -18,6 +18,7 @@ from absl import app
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from abp_video import startup  # noqa: E402
+from benchmarks import curves  # noqa: E402
 
 startup.import_tensorflow_quietly().get_logger().setLevel("ERROR")
 from abp_video import metrics, runs  # noqa: E402
@@ -59,11 +60,8 @@ def analyse(label, workdir):
 
 
 def main(argv):
-    if len(argv) < 2:
-        raise app.UsageError("give LABEL=RUN_DIR for one or more finished recover / inpaint runs (--method dg)")
-    for argument in argv[1:]:
-        label, _, workdir = argument.rpartition("=")
-        analyse(label or workdir, workdir)
+    for label, workdir in curves.labelled_runs(argv[1:], "finished recover / inpaint runs (--method dg)"):
+        analyse(label, workdir)
 
 
 if __name__ == "__main__":

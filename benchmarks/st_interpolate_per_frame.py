@@ -22,6 +22,7 @@ from absl import app
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from abp_video import startup  # noqa: E402
+from benchmarks import curves  # noqa: E402
 
 startup.import_tensorflow_quietly().get_logger().setLevel("ERROR")  # Each run is its own trace: no retracing notes.
 from abp_video import metrics, runs  # noqa: E402
@@ -77,11 +78,8 @@ def analyse(label, workdir):
 
 
 def main(argv):
-    if len(argv) < 2:
-        raise app.UsageError("give LABEL=RUN_DIR for one or more finished st_interpolate runs")
-    for argument in argv[1:]:
-        label, _, workdir = argument.rpartition("=")
-        analyse(label or workdir, workdir)
+    for label, workdir in curves.labelled_runs(argv[1:], "finished st_interpolate runs"):
+        analyse(label, workdir)
 
 
 if __name__ == "__main__":
