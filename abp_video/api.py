@@ -78,7 +78,8 @@ def resolved_config(experiment, mode_name, workdir=None, preset=None, settings=N
         base = runs.RunDirectory(workdir).read_config(experiment.config_class)
         return experiment.resolved(base, {name: settings[name] for name in mode.settings if name in settings},
                                    from_preset=False).validate()
-    stored, run, preset_name = None, runs.RunDirectory(workdir) if workdir else None, preset or DEFAULT_PRESET
+    stored, preset_name = None, preset or DEFAULT_PRESET
+    run = runs.RunDirectory(workdir) if workdir else None
     if run is not None and run.exists():
         # Resuming: the run's own config, changed only by the settings given now.
         stored = run.read_config(experiment.config_class)

@@ -21,10 +21,8 @@ from abp_video import startup  # noqa: E402
 
 startup.import_tensorflow_quietly()
 from abp_video import configs as abp_configs  # noqa: E402
-from abp_video.baselines import cca  # noqa: E402
-from abp_video.data import talking_mouth  # noqa: E402
 from st_generator import configs  # noqa: E402
-from st_generator.experiments.multimodal import _loudness, nearest_utterance_oracle, split_utterances  # noqa: E402
+from st_generator.experiments import multimodal  # noqa: E402
 
 flags.DEFINE_enum("preset", "quick", ["paper", "quick", "tiny"], "st_multimodal preset whose data sizes to use.")
 flags.DEFINE_list("seeds", ["1", "2", "3"], "Seeds (data, split and CCA folds, as --seed).")
@@ -36,30 +34,12 @@ COLUMNS = ("v2a_mean", "v2a_cca", "v2a_oracle", "v2a_loudness_mean", "v2a_loudne
 
 
 def errors_of(config):
-    """{column: error on the new speakers} for one config (its voice and seed)."""
-    video, corpus = config.video, config.corpus
-    data = talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
-                              corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
-                              corpus.time_fit, corpus.voice)
-    train, test, folds = split_utterances(data, corpus, video.seed)
-    flat = data.videos.reshape(len(data.videos), -1)
-    v2a, _ = cca.select_and_fit(flat[train], data.audio[train], folds, "x_to_y")
-    a2v, _ = cca.select_and_fit(flat[train], data.audio[train], folds, "y_to_x")
-    audio, videos = data.audio[test], data.videos[test]
-    oracle_audio, oracle_video = nearest_utterance_oracle(data, train, test, video.num_frames)
-    predicted_audio = dict(mean=data.audio[train].mean(0), cca=np.clip(v2a.predict_y(flat[test]), -1, 1),
-                           oracle=oracle_audio)
-    predicted_video = dict(mean=data.videos[train].mean(0),
-                           cca=np.clip(a2v.predict_x(audio), -1, 1).reshape(videos.shape), oracle=oracle_video)
-    loudness = _loudness(audio, video.num_frames)
-    result = {}
-    for method, predicted in predicted_audio.items():
-        predicted = np.broadcast_to(predicted, audio.shape)
-        result[f"v2a_{method}"] = float(np.abs(predicted - audio).mean())
-        result[f"v2a_loudness_{method}"] = float(np.abs(_loudness(predicted, video.num_frames) - loudness).mean())
-    for method, predicted in predicted_video.items():
-        result[f"a2v_{method}"] = float(np.abs(predicted - videos).mean())
-    return result
+    """{column: error on the new speakers} for one config (its voice and seed), as `st_multimodal` measures it."""
+    data = multimodal.load_dataset(config)
+    train, test, folds = multimodal.split_utterances(data, config.corpus, config.seed)
+    references, _ = multimodal.reference_predictions(data, train, test, folds, config.video.num_frames)
+    errors = multimodal.prediction_errors(references, data.audio[test], data.videos[test], config.video.num_frames)
+    return {key: float(np.mean(errors[key])) for key in COLUMNS}
 
 
 def main(argv):

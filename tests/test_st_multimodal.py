@@ -68,6 +68,7 @@ def test_shared_voices_are_told_by_the_mouth_and_per_speaker_voices_by_nothing_v
     assert not np.allclose(shared.audio, before.audio)
     with pytest.raises(ValueError, match="--voice must be one of"):
         talking_mouth.talking_mouths(**sizes, seed=5, voice="alto")
+    assert configs.VOICES == talking_mouth.VOICES  # The flag's choices (kept free of PyAV) are the data's.
 
 
 @pytest.mark.parametrize("voice, oracle_beats_the_mean", [("shared", True), ("per_speaker", False)])

@@ -68,6 +68,56 @@ def _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_a
                               writers.frame_strip(strip_rows, every=every)),
             writers.write_png(run.sample_path("audio_real_from_video_cca.png"), waves)]
 
+METHOD_NAMES = dict(ours="ours", cca="CCA", mean="training mean", oracle="oracle")  # Table 4's column names.
+
+
+def load_dataset(config):
+    """The utterances `config` names: the synthetic set (sized and voiced by the config) or an OuluVS folder."""
+    video, corpus = config.video, config.corpus
+    return talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
+                              corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
+                              corpus.time_fit, corpus.voice)
+
+
+def reference_predictions(dataset, train, test, folds, num_frames):
+    """What Table 4 sets beside our model, for the `test` utterances, per direction ("v2a", "a2v"): CCA on the raw
+    signals (flattened), fitted on the `train` pairs with one setting per direction chosen over `folds`; the
+    training mean, for scale (what predicting nothing from the other modality scores); and, on the synthetic set,
+    `nearest_utterance_oracle`.
+
+    Returns:
+      ({direction: {method: predicted values}}, {direction: CCA's chosen settings}).
+    """
+    flat_videos = dataset.videos.reshape(len(dataset.videos), -1)
+    audio, videos = dataset.audio[test], dataset.videos[test]
+    cca_v2a, chosen_v2a = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "x_to_y")
+    cca_a2v, chosen_a2v = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "y_to_x")
+    references = {
+        "v2a": dict(cca=np.clip(cca_v2a.predict_y(flat_videos[test]), -1, 1).astype(np.float32),
+                    mean=np.broadcast_to(dataset.audio[train].mean(0), audio.shape)),
+        "a2v": dict(cca=np.clip(cca_a2v.predict_x(audio), -1, 1).reshape(videos.shape).astype(np.float32),
+                    mean=np.broadcast_to(dataset.videos[train].mean(0), videos.shape))}
+    oracle = nearest_utterance_oracle(dataset, train, test, num_frames)
+    if oracle is not None:
+        references["v2a"]["oracle"], references["a2v"]["oracle"] = oracle
+    return references, {"v2a": chosen_v2a, "a2v": chosen_a2v}
+
+
+def prediction_errors(predictions, audio, videos, num_frames):
+    """Per test utterance, Table 4's error of every prediction ({direction: {method: values}}) against the observed
+    `audio` (V→A) and `videos` (A→V): `<direction>_<method>` and its `_mse`; and V→A by the per-frame loudness
+    (`v2a_loudness_<method>`): a waveform error punishes a right sound at a slightly wrong phase, loudness does not.
+    """
+    errors = {}
+    for direction, observed in (("v2a", audio), ("a2v", videos)):
+        for method, predicted in predictions[direction].items():
+            errors.update(_per_utterance_errors(f"{direction}_{method}", predicted, observed))
+    loudness = _loudness(audio, num_frames)
+    for method, predicted in predictions["v2a"].items():
+        errors.update(_per_utterance_errors(f"v2a_loudness_{method}", _loudness(predicted, num_frames), loudness))
+    return errors
+
+
 def nearest_utterance_oracle(dataset, train, test, num_frames):
     """What a predictor that reads the synthetic set's hidden mouth parameters gets: for each test utterance, the
     other modality of the training utterance nearest in what the given modality shows, among the training speakers
@@ -111,9 +161,7 @@ def run_multimodal(config, workdir=None):
     """
     config.validate()
     video, corpus = config.video, config.corpus
-    dataset = talking_mouth.load(video.data, video.num_frames, video.image_size, config.audio.num_audio_samples,
-                                 corpus.num_speakers, corpus.num_phrases, corpus.num_repetitions, video.seed,
-                                 corpus.time_fit, corpus.voice)
+    dataset = load_dataset(config)
     train, test, folds = split_utterances(dataset, corpus, video.seed)
     run = runs.RunDirectory(workdir or os.path.join(runs.default_root(), config.experiment,
                                                     f"{sources.data_name(config.data)}_{config.preset}"))
@@ -123,30 +171,10 @@ def run_multimodal(config, workdir=None):
     videos, audio = dataset.videos[test], dataset.audio[test]
     from_video, from_audio = trainer.predict(videos, audio, seed=video.seed)
 
-    # CCA on the raw signals (flattened), fitted on the training pairs, one setting per direction.
-    flat_videos = dataset.videos.reshape(len(dataset.videos), -1)
-    cca_v2a, chosen_v2a = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "x_to_y")
-    cca_a2v, chosen_a2v = cca.select_and_fit(flat_videos[train], dataset.audio[train], folds, "y_to_x")
-    cca_from_video = np.clip(cca_v2a.predict_y(flat_videos[test]), -1, 1).astype(np.float32)
-    cca_from_audio = np.clip(cca_a2v.predict_x(audio), -1, 1).reshape(videos.shape).astype(np.float32)
-
-    # The training mean, for scale: what predicting nothing from the other modality scores.
-    mean_audio = np.broadcast_to(dataset.audio[train].mean(0), audio.shape)
-    mean_video = np.broadcast_to(dataset.videos[train].mean(0), videos.shape)
-    predictions = {"v2a": dict(ours=from_video, cca=cca_from_video, mean=mean_audio),
-                   "a2v": dict(ours=from_audio, cca=cca_from_audio, mean=mean_video)}
-    oracle = nearest_utterance_oracle(dataset, train, test, video.num_frames)
-    if oracle is not None:
-        predictions["v2a"]["oracle"], predictions["a2v"]["oracle"] = oracle
-    errors = {}
-    for direction, observed in (("v2a", audio), ("a2v", videos)):
-        for method, predicted in predictions[direction].items():
-            errors.update(_per_utterance_errors(f"{direction}_{method}", predicted, observed))
-    # A waveform error punishes a right sound at a slightly wrong phase; the per-frame loudness does not.
-    loudness = _loudness(audio, video.num_frames)
-    for method, predicted in predictions["v2a"].items():
-        errors.update(_per_utterance_errors(f"v2a_loudness_{method}", _loudness(predicted, video.num_frames),
-                                            loudness))
+    references, chosen_settings = reference_predictions(dataset, train, test, folds, video.num_frames)
+    predictions = {"v2a": dict(ours=from_video, **references["v2a"]),
+                   "a2v": dict(ours=from_audio, **references["a2v"])}
+    errors = prediction_errors(predictions, audio, videos, video.num_frames)
     phrases = dataset.phrases[test]
     rows = []
     for index, name in enumerate(dataset.phrase_names):
@@ -161,8 +189,8 @@ def run_multimodal(config, workdir=None):
                   audio_sigma=config.resolved_audio_sigma,
                   recon_mse=float(np.mean(np.square(reconstructed_videos - dataset.videos[train]))),
                   audio_recon_mse=float(np.mean(np.square(reconstructed_audio - dataset.audio[train]))),
-                  **{f"cca_v2a_{key}": value for key, value in chosen_v2a.items()},
-                  **{f"cca_a2v_{key}": value for key, value in chosen_a2v.items()},
+                  **{f"cca_{direction}_{key}": value for direction, chosen in chosen_settings.items()
+                     for key, value in chosen.items()},
                   **{f"{row['phrase']}_{key}": row[key] for row in rows for key in errors})
     writer = tf.summary.create_file_writer(run.tensorboard_dir)
     with writer.as_default(step=loop["iterations"]):
@@ -170,8 +198,8 @@ def run_multimodal(config, workdir=None):
             tf.summary.scalar(f"eval/{key}", result[f"all_{key}"])
     writer.flush()
     run.write_metrics(result)
-    paths = _write_multimodal_samples(run, config, videos, audio, from_audio, cca_from_audio, from_video,
-                                      cca_from_video)
+    paths = _write_multimodal_samples(run, config, videos, audio, from_audio, references["a2v"]["cca"], from_video,
+                                      references["v2a"]["cca"])
     split = (f"{corpus.train_speakers} training speakers, {corpus.test_speakers} new test speakers"
              if corpus.test_speakers else f"held-out repetitions of seen speakers")
     title = (f"Prediction error (mean absolute per value, [-1, 1]) on {int(test.sum())} test utterances, "
@@ -179,10 +207,12 @@ def run_multimodal(config, workdir=None):
              f"frames, {config.audio.num_audio_samples} audio samples, {split}, {int(train.sum())} training "
              f"utterances, {loop['iterations']} iterations; test-time Langevin {video.recovery_langevin_steps} steps "
              f"of δ = {video.recovery_step_size}), then the paper's Table 4 (OuluVS, 64x64x32, 48,000 samples)")
-    columns = [f"{direction}_{method}" for direction in predictions for method in predictions[direction]]
+    columns, header = [], []
+    for direction, shown in (("v2a", "V→A"), ("a2v", "A→V")):
+        for method in predictions[direction]:
+            columns.append(f"{direction}_{method}")
+            header.append(f"{shown} {METHOD_NAMES[method]}")
     lines = [[row["phrase"], *(f"{row[key]:.4f}" for key in columns)] for row in rows] + paper.table_4_lines(columns)
-    names = dict(ours="ours", cca="CCA", mean="training mean", oracle="oracle")
-    header = [f"{'V→A' if key.startswith('v2a') else 'A→V'} {names[key[4:]]}" for key in columns]
     write_table(run.path, title, ["phrase", *header], lines, dict(config=configs.to_dict(config), rows=rows))
     print(f"wrote {', '.join(paths)}")
     return run.path, result
