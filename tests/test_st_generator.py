@@ -191,6 +191,11 @@ def test_tables_in_one_command(tmp_path):
     assert "pixels in [-1, 1]" in stored["title"]
     assert "| paper: flag | test | m50 | 0.1370 | 0.1179 | – |" in stored["markdown"]  # Table 2, ABP and LI-ABP.
     assert "| paper: flag1 | train | m50 | 0.0283 | 0.0279 | – |" in stored["markdown"]  # Table 3.
+    # The training stage logs the error over the occluded values as it learns; its last entry is the table's.
+    trained = os.path.join(tmp_path, "recover", "synthetic_fire", "train_abp_b25")
+    logged = runs.RunDirectory(trained).read_history()[-1]
+    final = json.load(open(os.path.join(trained, "metrics.json")))
+    assert logged["recovery_error_unit"] == pytest.approx(final["b25_recovery_error_unit"], rel=1e-5)
     interpolation = json.load(open(tmp_path / "interpolate" / "table.json"))["markdown"]
     assert "| paper: light | middle_frames | 0.0725 | – | 0.0728 |" in interpolation
     run = json.load(open(tmp_path / "interpolate" / "synthetic_fire" / "middle_frames_abp" / "metrics.json"))

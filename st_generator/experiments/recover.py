@@ -21,7 +21,8 @@ def run_recovery(config, workdir=None, quiet=False):
 
     `test`: learns from the complete training segments (4/5), then recovers the test segments under every mask of
     `test_masks` with the frozen model (200 Langevin steps of δ = 0.05 on the visible pixels). `train`: learns from
-    the training segments occluded by `mask_type` (masked energy in inference and learning) and recovers them.
+    the training segments occluded by `mask_type` (masked energy in inference and learning) and recovers them,
+    logging ABP's and LI-ABP's error over the occluded values at every logged iteration (`recovery_error_unit`).
     LHD runs on the same segments and masks. Metrics per mask: `<mask>_recovery_error_unit` ([-1, 1]; `_255`
     on [0, 255]; and `_psnr`), and `<mask>_lhd_recovery_error_unit`.
 
@@ -51,7 +52,8 @@ def run_recovery(config, workdir=None, quiet=False):
     else:
         visible = segment_masks(config.mask_type, train_segments.shape, config.seed)
         trainer, loop = train(config, run, train_segments, visible,
-                               f"st_recover {clip.name} (train, {config.method}, {config.mask_type})")
+                               f"st_recover {clip.name} (train, {config.method}, {config.mask_type})",
+                               original=train_segments)
         recovered, lhd = trainer.recover(), heat_diffusion(train_segments, visible)
         result.update(errors(f"{config.mask_type}_", recovered, train_segments, visible),
                       **errors(f"{config.mask_type}_lhd_", lhd, train_segments, visible))
