@@ -6,9 +6,11 @@
 For each budget, in order, runs `texture_eval` in RUN with `--num_iterations BUDGET --mocogan_iterations 0` and the
 arguments after `--` (the dynamic generator's run resumes from the previous budget's checkpoint, so the whole curve
 costs the largest budget's training; the LDS is fitted once and re-evaluated), keeps that evaluation's
-`table.json` as `RUN/budget_<BUDGET>.json`, and stops at the first budget that does not finish (Ctrl-C or a
-crash: what was measured stays). Then prints one row per budget (fooling rate mean ± std over the classifier seeds
-and the statistics distances, ours beside the LDS) and draws the fooling rates against the budget as a PNG.
+`table.json` as `RUN/budget_<BUDGET>.json` and each clip's synthesised frames (`samples_strip.png`: ours' two clips
+above the LDS's) as `RUN/budget_<BUDGET>_<CLIP>_strip.png`, and stops at the first budget that does not finish
+(Ctrl-C or a crash: what was measured stays). Then prints one row per budget (fooling rate mean ± std over the
+classifier seeds and the statistics distances, ours beside the LDS) and draws the fooling rates against the budget
+as a PNG.
 `--plot_only` redraws from the `budget_*.json` already in RUN.
 """
 
@@ -44,6 +46,9 @@ def measure(budget, arguments):
     if subprocess.call(command) != 0:
         return False
     shutil.copy(os.path.join(FLAGS.workdir, "table.json"), os.path.join(FLAGS.workdir, f"budget_{budget}.json"))
+    for strip in glob.glob(os.path.join(FLAGS.workdir, "*", "samples_strip.png")):
+        clip = os.path.basename(os.path.dirname(strip))
+        shutil.copy(strip, os.path.join(FLAGS.workdir, f"budget_{budget}_{clip}_strip.png"))
     return True
 
 

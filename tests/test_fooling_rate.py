@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from dynamic_generator import fooling_rate as fr
 from abp_video.data import sources
@@ -100,6 +101,12 @@ def test_texture_eval_writes_the_table(tmp_path):
         assert os.path.isfile(tmp_path / clip / "dg" / "ckpt" / "checkpoint")
         assert os.path.isfile(tmp_path / clip / "lds" / "ckpt" / "lds.npz")
         assert os.path.isfile(tmp_path / clip / "mocogan" / "ckpt" / "checkpoint")
+        strip = np.asarray(Image.open(tmp_path / clip / "samples_strip.png"))
+        size = config.image_size
+        # dg, lds, mocogan: two synthesised clips each, one row per clip.
+        assert strip.shape[0] == 3 * texture_eval.STRIP_SAMPLES * (size + 2) - 2
+        with Image.open(tmp_path / clip / "samples.gif") as gif:
+            assert gif.size == (4 * size + 3 * 2, size) and gif.n_frames == 2 * config.num_frames
     assert all(row["train_seconds"] is None and row["recon_mse"] is None for row in rows if row["method"][:4] == "real")
     dg = [row for row in rows if row["method"] == "dg"]
     assert all(row["train_seconds"] > 0 and row["iterations"] == 2 for row in dg)

@@ -8,7 +8,7 @@ import numpy as np
 
 from abp_video.baselines import lds as lds_baseline
 from abp_video import registry, runs
-from abp_video.data import sources, video_io
+from abp_video.data import sources, video_io, writers
 from dynamic_generator import configs, fooling_rate
 from dynamic_generator.experiments.texture import (LDS_FILE, lds_config_from, restore_mocogan, train_lds,
                                                    train_mocogan, train_texture)
@@ -19,6 +19,11 @@ from dynamic_generator.train import synthesis_start
 EVAL_NUM_SAMPLES = 3
 
 EVAL_SEED = 0
+
+# The pictures of each clip's evaluation (`write_samples`): the first STRIP_SAMPLES synthesised clips of every model,
+# every STRIP_EVERY-th frame.
+STRIP_SAMPLES = 2
+STRIP_EVERY = 12
 
 # MoCoGAN's iterations (its authors' batches) in this table, `--mocogan_iterations` (0 leaves its rows out). From
 # its curve at 32x32 (benchmarks/mocogan_budget.py; docs/texture.md, "MoCoGAN"): up to 2000 its clips of the real
@@ -78,6 +83,18 @@ def _train_for_eval(method, config, lds_config, run_path, how):
     _, trainer = restore_trainer(run_path)
     return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED, **how)
 
+def write_samples(directory, observed, synthesised):
+    """What the table measured, for people to look at; returns the paths written.
+
+    `samples_strip.png`: one row per synthesised clip (the first `STRIP_SAMPLES` of each model's clips, models in the
+    order of `synthesised`, a list of lists of clips), every `STRIP_EVERY`-th frame: synthesised frames only.
+    `samples.gif`: the observed clip beside each model's first clip, looped to the longest.
+    """
+    rows = [clip for clips in synthesised for clip in clips[:STRIP_SAMPLES]]
+    return [writers.write_png(os.path.join(directory, "samples_strip.png"), writers.frame_strip(rows, STRIP_EVERY)),
+            writers.write_gif(os.path.join(directory, "samples.gif"),
+                              writers.side_by_side([observed] + [clips[0] for clips in synthesised]))]
+
 def _evaluate(observed, fakes, fooling_config):
     result = fooling_rate.fooling_rate(observed, fakes, fooling_config)
     return dict(fooling_rate=result["mean"], fooling_rate_std=result["std"], fooling_rate_per_seed=result["per_seed"],
@@ -113,7 +130,8 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     its run exists) and fits the LDS, synthesises `EVAL_NUM_SAMPLES` clips of twice the observed length from each,
     and measures them against the observed clip (fooling rate and statistics distances, dynamic_generator/fooling_rate.py).
     A `real` row does the same for the real segments that follow the observed clip in its source: the value a
-    perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`.
+    perfect model would get on that clip. Prints the Markdown table, writes it to `table.md` and `table.json`, and
+    each clip's pictures to `<clip>/samples_strip.png` and `<clip>/samples.gif` (`write_samples`).
     `start`, `burn_in`: where the dynamic generator's clips start (`train.synthesis_start`; default §4.1's random
     s_0 and burn-in). MoCoGAN (abp_video/baselines/mocogan.py) trains `mocogan_iterations` of its batches per clip (0: no
     MoCoGAN rows).
@@ -142,6 +160,7 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
                                                  os.path.join(workdir, name, method), how)
                 candidates.append((method, fakes, metrics))
             segments = later_segments(clip, config, EVAL_NUM_SAMPLES, 2 * config.num_frames)
+            write_samples(os.path.join(workdir, name), clip.frames, [fakes for _, fakes, _ in candidates])
             if segments:
                 candidates.append((f"real (next {len(segments)}x{2 * config.num_frames} frames)", segments, {}))
             for method, fakes, metrics in candidates:
@@ -162,6 +181,8 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
         "eval_num_samples": EVAL_NUM_SAMPLES,
         "synthesis_start": start, "burn_in": how["burn_in"],
         "eval_num_frames": 2 * config.num_frames, "eval_seed": EVAL_SEED,
+        "samples_strip": dict(rows_per_method=STRIP_SAMPLES, every=STRIP_EVERY,
+                              methods=["dg", "lds"] + (["mocogan"] if mocogan_iterations else [])),
         "fooling_rate_config": dataclasses.asdict(fooling_config), "lds_config": dataclasses.asdict(lds_config),
         "rows": rows, "markdown": table})
     print(f"\nSynthesis quality ({config.preset} preset: {config.num_frames} observed frames of "
