@@ -77,7 +77,8 @@ def main(argv):
     for budget, rows in tables.items():
         for method, row in rows.items():
             cells = [f"{row['fooling_rate']:.2f} ± {row['fooling_rate_std']:.2f}"] + [
-                "–" if row.get(key) is None else f"{row[key]:.3f}" for _, key in COLUMNS[1:]]
+                "–" if row.get(key) is None else f"{row[key]:.{4 if key == 'recon_mse' else 3}f}"
+                for _, key in COLUMNS[1:]]
             print(f"| {budget} | {method} | " + " | ".join(cells) + " |")
     if FLAGS.out:
         budgets = list(tables)

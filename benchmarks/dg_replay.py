@@ -1,0 +1,82 @@
+"""Do synthesised textures replay the training clip? Nearest observed frames of texture_eval's samples (not a test).
+
+    python benchmarks/dg_replay.py RUN/fire [RUN/flashing_light_64ce210 ...]
+
+For a clip folder of a `texture_eval` run (its `dg` and `lds` runs), re-creates the clips the table measured (the
+same count, length, seed and start) and, for the real segments that follow the observed clip in its source, finds
+each frame's nearest observed frame. Prints per method: the mean MSE to it (the table's nearest-frame MSE), how many
+of the observed frames are someone's nearest, and the replay fraction: the share of consecutive frame pairs whose
+nearest observed frames are consecutive too (n_{t+1} = n_t + 1). A model that plays the clip back scores near 1;
+real video the model never saw shows what closeness a texture has without copying.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
+
+from abp_video.baselines import lds as lds_baseline  # noqa: E402
+from abp_video.data import sources  # noqa: E402
+from abp_video.runs import RunDirectory  # noqa: E402
+from dynamic_generator import restore  # noqa: E402
+from dynamic_generator.experiments import texture_eval  # noqa: E402
+from dynamic_generator.train import synthesis_start  # noqa: E402
+
+
+def nearest_frames(observed, clips):
+    """(indices, squared errors) of each clip frame's nearest observed frame: two arrays [clips, time]."""
+    reference = observed.reshape(len(observed), -1).astype(np.float64)
+    indices, errors = [], []
+    for clip in clips:
+        frames = clip.reshape(len(clip), -1).astype(np.float64)
+        squared = (np.sum(frames ** 2, axis=1)[:, None] + np.sum(reference ** 2, axis=1)[None, :]
+                   - 2.0 * frames @ reference.T) / reference.shape[1]
+        indices.append(np.argmin(squared, axis=1))
+        errors.append(np.maximum(np.min(squared, axis=1), 0.0))
+    return np.array(indices), np.array(errors)
+
+
+def replay_row(observed, clips):
+    indices, errors = nearest_frames(observed, clips)
+    replay = float(np.mean(np.diff(indices, axis=1) == 1))
+    return float(np.mean(errors)), len(np.unique(indices)), replay
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clips", nargs="+", help="clip folders of texture_eval runs (each with dg/ and lds/)")
+    args = parser.parse_args()
+    print("| clip | method | iterations | nearest-frame MSE | observed frames used | replay fraction |\n"
+          "| --- | --- | --- | --- | --- | --- |")
+    for folder in args.clips:
+        run_path = os.path.join(folder, "dg")
+        if not os.path.isdir(run_path):
+            raise SystemExit(f"error: {run_path} is missing; give clip folders of texture_eval runs")
+        _, trainer = restore.restore_trainer(run_path)
+        config = trainer.config
+        clip = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)[0]
+        length = 2 * config.num_frames
+        lds = lds_baseline.LinearDynamicalSystem.load(
+            os.path.join(RunDirectory(os.path.join(folder, "lds")).checkpoint_dir, texture_eval.LDS_FILE))
+        candidates = {
+            "dg": trainer.synthesize(texture_eval.EVAL_NUM_SAMPLES, length, seed=texture_eval.EVAL_SEED,
+                                     **synthesis_start()),
+            "lds": lds.synthesize(texture_eval.EVAL_NUM_SAMPLES, length, seed=texture_eval.EVAL_SEED),
+            "real (unseen)": texture_eval.later_segments(clip, config, texture_eval.EVAL_NUM_SAMPLES, length)}
+        iterations = int(trainer.iteration.numpy())
+        for method, clips in candidates.items():
+            if len(clips):
+                mse, used, replay = replay_row(clip.frames, np.asarray(clips))
+                print(f"| {os.path.basename(os.path.normpath(folder))} | {method} | "
+                      f"{iterations if method == 'dg' else '–'} | {mse:.3f} | {used} of {len(clip.frames)} | "
+                      f"{replay:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
