@@ -24,26 +24,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kern
 from abp_video.baselines import lds as lds_baseline  # noqa: E402
 from abp_video.data import sources  # noqa: E402
 from abp_video.runs import RunDirectory  # noqa: E402
-from dynamic_generator import restore  # noqa: E402
+from dynamic_generator import fooling_rate, restore  # noqa: E402
 from dynamic_generator.experiments import texture_eval  # noqa: E402
 from dynamic_generator.train import synthesis_start  # noqa: E402
 
 
-def nearest_frames(observed, clips):
-    """(indices, squared errors) of each clip frame's nearest observed frame: two arrays [clips, time]."""
-    reference = observed.reshape(len(observed), -1).astype(np.float64)
-    indices, errors = [], []
-    for clip in clips:
-        frames = clip.reshape(len(clip), -1).astype(np.float64)
-        squared = (np.sum(frames ** 2, axis=1)[:, None] + np.sum(reference ** 2, axis=1)[None, :]
-                   - 2.0 * frames @ reference.T) / reference.shape[1]
-        indices.append(np.argmin(squared, axis=1))
-        errors.append(np.maximum(np.min(squared, axis=1), 0.0))
-    return np.array(indices), np.array(errors)
-
-
 def replay_row(observed, clips):
-    indices, errors = nearest_frames(observed, clips)
+    indices, errors = map(np.array, zip(*(fooling_rate.nearest_frames(observed, clip) for clip in clips)))
     replay = float(np.mean(np.diff(indices, axis=1) == 1))
     return float(np.mean(errors)), len(np.unique(indices)), replay
 

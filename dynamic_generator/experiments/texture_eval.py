@@ -146,13 +146,14 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
     loaded = [sources.load_clips(spec, config.num_frames, config.image_size, config.seed) for spec in specs]
     runs.RunDirectory(workdir).prepare(dataclasses.replace(config, experiment="texture_eval"))
     config = dataclasses.replace(config, experiment="texture", method="dg")
+    methods = ("dg", "lds") + (("mocogan",) if mocogan_iterations else ())
     rows = []
     for clips in loaded:
         for clip in clips:
             name = _eval_clip_name(clip)
             clip_config = dataclasses.replace(config, data=clip.source)
             candidates = []
-            for method in ("dg", "lds") + (("mocogan",) if mocogan_iterations else ()):
+            for method in methods:
                 method_config = dataclasses.replace(clip_config, method=method)
                 if method == "mocogan":  # Its own budget, in its own iterations.
                     method_config = dataclasses.replace(method_config, num_iterations=mocogan_iterations)
@@ -181,8 +182,7 @@ def texture_eval(config, workdir=None, more_data=(), lds_config=lds_baseline.Lds
         "eval_num_samples": EVAL_NUM_SAMPLES,
         "synthesis_start": start, "burn_in": how["burn_in"],
         "eval_num_frames": 2 * config.num_frames, "eval_seed": EVAL_SEED,
-        "samples_strip": dict(rows_per_method=STRIP_SAMPLES, every=STRIP_EVERY,
-                              methods=["dg", "lds"] + (["mocogan"] if mocogan_iterations else [])),
+        "samples_strip": dict(rows_per_method=STRIP_SAMPLES, every=STRIP_EVERY, methods=list(methods)),
         "fooling_rate_config": dataclasses.asdict(fooling_config), "lds_config": dataclasses.asdict(lds_config),
         "rows": rows, "markdown": table})
     print(f"\nSynthesis quality ({config.preset} preset: {config.num_frames} observed frames of "
