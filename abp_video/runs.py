@@ -322,6 +322,9 @@ class AllVariables(tf.Module):
         self.by_layer = {name: list(layer.variables) for name, layer in layers.items()}
 
 
+CHECKPOINT_NAME = "ckpt"  # A checkpoint's files: ckpt-<step>.index, ckpt-<step>.data-*.
+
+
 class Checkpointer:
     """`tf.train.CheckpointManager` with restore-or-initialise that falls back to older complete checkpoints.
 
@@ -341,7 +344,8 @@ class Checkpointer:
             else self.legacy_checkpoint
         # What a legacy checkpoint lacks: the layers' variables no optimizer holds (BatchNorm's running averages).
         self.untracked = [variable.path for layer in layers.values() for variable in layer.non_trainable_variables]
-        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, directory, max_to_keep=max_to_keep,
+                                                  checkpoint_name=CHECKPOINT_NAME)
 
     def remove_unfinished(self):
         """Deletes the `<prefix>_temp` folders of saves killed half-way (TF leaves them behind)."""
@@ -354,7 +358,7 @@ class Checkpointer:
     def restore_or_initialize(self):
         """Restores the newest readable checkpoint if there is one; returns its path or None."""
         self.remove_unfinished()
-        candidates = list(reversed(self.manager.checkpoints))  # Newest first.
+        candidates = checkpoint_candidates(self.directory)
         failures = []
         for path in candidates:
             try:
@@ -379,6 +383,26 @@ class Checkpointer:
 
     def save(self, step):
         return self.manager.save(checkpoint_number=int(step))
+
+
+def checkpoint_candidates(directory):
+    """The checkpoints in `directory` to try restoring, newest step first: those its `checkpoint` state file lists
+    (also one it names only as `model_checkpoint_path`, as a hand-written state file does) and any
+    `ckpt-<step>.index` in the folder that it does not list (a state file lost, or copied without them, or a save
+    killed between its files and the state file: TF writes the index only once the data is complete)."""
+    state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
+    listed = [*state.all_model_checkpoint_paths, state.model_checkpoint_path] if state else []
+    present = [os.path.join(directory, name[:-len(".index")]) for name in
+               (os.listdir(directory) if os.path.isdir(directory) else ())
+               if re.fullmatch(rf"{CHECKPOINT_NAME}-\d+\.index", name)]
+    unique = {os.path.normpath(os.path.join(directory, path)) for path in [*listed, *present] if path}
+    return sorted(unique, key=_checkpoint_step, reverse=True)
+
+
+def _checkpoint_step(path):
+    """ckpt-1500 -> 1500; a name without a step (a hand-written state file may hold one) sorts last, as -1."""
+    step = path.rsplit("-", 1)[-1]
+    return int(step) if step.isdigit() else -1
 
 
 def _short_reason(error):

@@ -21,12 +21,9 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
 
-from abp_video.baselines import lds as lds_baseline  # noqa: E402
 from abp_video.data import sources  # noqa: E402
-from abp_video.runs import RunDirectory  # noqa: E402
 from dynamic_generator import fooling_rate, restore  # noqa: E402
 from dynamic_generator.experiments import texture_eval  # noqa: E402
-from dynamic_generator.train import synthesis_start  # noqa: E402
 
 
 def replay_row(observed, clips):
@@ -49,12 +46,9 @@ def main():
         config = trainer.config
         clip = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)[0]
         length = 2 * config.num_frames
-        lds = lds_baseline.LinearDynamicalSystem.load(
-            os.path.join(RunDirectory(os.path.join(folder, "lds")).checkpoint_dir, texture_eval.LDS_FILE))
         candidates = {
-            "dg": trainer.synthesize(texture_eval.EVAL_NUM_SAMPLES, length, seed=texture_eval.EVAL_SEED,
-                                     **synthesis_start()),
-            "lds": lds.synthesize(texture_eval.EVAL_NUM_SAMPLES, length, seed=texture_eval.EVAL_SEED),
+            "dg": texture_eval.evaluation_clips("dg", run_path, length),
+            "lds": texture_eval.evaluation_clips("lds", os.path.join(folder, "lds"), length),
             "real (unseen)": texture_eval.later_segments(clip, config, texture_eval.EVAL_NUM_SAMPLES, length)}
         iterations = int(trainer.iteration.numpy())
         for method, clips in candidates.items():

@@ -17,12 +17,10 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # As main.py: oneDNN's kernels on every x86 CPU.
 
-from abp_video.baselines.lds import LinearDynamicalSystem  # noqa: E402
 from abp_video import runs  # noqa: E402
 from abp_video.data import sources  # noqa: E402
-from dynamic_generator import configs, fooling_rate as fr, restore  # noqa: E402
-from dynamic_generator.experiments import texture, texture_eval  # noqa: E402
-from dynamic_generator.train import synthesis_start  # noqa: E402
+from dynamic_generator import configs, fooling_rate as fr  # noqa: E402
+from dynamic_generator.experiments import texture_eval  # noqa: E402
 
 
 def main():
@@ -39,12 +37,7 @@ def main():
         length = config.num_frames
         for method in ("dg", "lds"):
             path = os.path.join(args.eval_dir, name, method)
-            if method == "dg":
-                fakes = restore.restore_trainer(path)[1].synthesize(
-                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED, **synthesis_start())
-            else:
-                fakes = LinearDynamicalSystem.load(os.path.join(path, "ckpt", texture.LDS_FILE)).synthesize(
-                    texture_eval.EVAL_NUM_SAMPLES, 2 * length, seed=texture_eval.EVAL_SEED)
+            fakes = texture_eval.evaluation_clips(method, path, 2 * length)
             row = dict(clip=name, method=method)
             for part, frames in (("first", fakes[:, :length]), ("second", fakes[:, length:])):
                 result = fr.fooling_rate(observed, frames)

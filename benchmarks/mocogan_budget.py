@@ -62,8 +62,7 @@ def main():
             start = time.perf_counter()
             texture.train_mocogan(dataclasses.replace(config, num_iterations=count), workdir)
             seconds = time.perf_counter() - start
-            fakes = texture.restore_mocogan(workdir)[1].synthesize(
-                texture_eval.EVAL_NUM_SAMPLES, 2 * config.num_frames, seed=texture_eval.EVAL_SEED)
+            fakes = texture_eval.evaluation_clips("mocogan", workdir, 2 * config.num_frames)
             row = dict(clip=name, iterations=count, session_seconds=seconds,
                        **texture_eval._evaluate(clip.frames, fakes, texture_eval.fooling_rate.DEFAULT_CONFIG))
             measured[(name, count)] = row

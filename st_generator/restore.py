@@ -26,10 +26,10 @@ def restore_trainer(workdir):
     run = runs.RunDirectory(workdir)
     config = run.read_config(configs.STConfig)
     config = distribute.in_one_process(config)  # Restoring a multi-worker run needs no other workers.
-    latest = tf.train.latest_checkpoint(run.checkpoint_dir)
-    if latest is None:
+    candidates = runs.checkpoint_candidates(run.checkpoint_dir)
+    if not candidates:
         raise FileNotFoundError(f"no checkpoint in {run.checkpoint_dir}; train first with --mode train")
-    shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+    shapes = tf.train.load_checkpoint(candidates[0]).get_variable_to_shape_map()
     num_segments = shapes["latents/.ATTRIBUTES/VARIABLE_VALUE"][0]
     trainer = build_trainer(config, np.zeros([num_segments, *config.video_shape, 3], np.float32))
     if not runs.Checkpointer(run.checkpoint_dir, **trainer.trackables()).restore_or_initialize():

@@ -101,6 +101,45 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_one_before(tmp_path, cap
     assert [row["iteration"] for row in run.read_history()] == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("state_file", ["written by hand", "missing", "one save behind"])
+def test_checkpoints_the_state_file_does_not_list_are_restored(tmp_path, state_file):
+    """A `checkpoint` state file naming only `model_checkpoint_path` (as one written by hand does), none at all (a
+    folder copied without it), or one written before the last save's files: the newest complete checkpoint is
+    restored, not a fresh start over the user's run."""
+    directory = str(tmp_path / "ckpt")
+    value, step = tf.Variable(0.0), tf.Variable(0)
+    checkpointer = runs.Checkpointer(directory, max_to_keep=3, value=value, step=step)
+    for number in (1, 2, 3):
+        value.assign(10.0 * number)
+        step.assign(number)
+        if state_file == "one save behind" and number == 3:
+            with open(os.path.join(directory, "checkpoint")) as handle:
+                behind = handle.read()
+        checkpointer.save(number)
+    state = os.path.join(directory, "checkpoint")
+    if state_file == "written by hand":
+        with open(state, "w") as handle:
+            handle.write('model_checkpoint_path: "ckpt-3"\n')
+    elif state_file == "missing":
+        os.remove(state)
+    else:
+        with open(state, "w") as handle:
+            handle.write(behind)
+    assert runs.checkpoint_candidates(directory) == [os.path.join(directory, f"ckpt-{n}") for n in (3, 2, 1)]
+    value.assign(0.0)
+    step.assign(0)
+    restored = runs.Checkpointer(directory, max_to_keep=3, value=value, step=step).restore_or_initialize()
+    assert restored == os.path.join(directory, "ckpt-3") and float(value.numpy()) == 30.0 and int(step.numpy()) == 3
+
+
+def test_a_folder_without_checkpoints_starts_afresh(tmp_path):
+    assert runs.checkpoint_candidates(str(tmp_path / "absent")) == []
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "ckpt-notes.index").write_text("not a checkpoint of ours")
+    assert runs.checkpoint_candidates(str(tmp_path / "ckpt")) == []
+    assert runs.Checkpointer(str(tmp_path / "ckpt"), value=tf.Variable(0.0)).restore_or_initialize() is None
+
+
 # ---- a real training process killed and restarted ------------------------------------------------------------------
 
 def _wait_for(predicate, process, timeout=240):

@@ -112,3 +112,11 @@ def test_texture_eval_writes_the_table(tmp_path):
     assert all(row["train_seconds"] > 0 and row["iterations"] == 2 for row in dg)
     mocogan = [row for row in rows if row["method"] == "mocogan"]
     assert all(row["train_seconds"] > 0 and row["iterations"] == 2 and 0 <= row["fooling_rate"] <= 1 for row in mocogan)
+    # The benchmarks' way back to the table's clips (dg_replay, fooling_rate_by_length): the same clips it measured.
+    observed = sources.load_clips(config.data, config.num_frames, config.image_size, config.seed)[0].frames
+    for row in rows[:3]:
+        method = row["method"].split()[0]
+        clips = texture_eval.evaluation_clips(method, str(tmp_path / "synthetic_fire" / method), 2 * config.num_frames)
+        assert clips.shape == (texture_eval.EVAL_NUM_SAMPLES, 2 * config.num_frames, size, size, 3)
+        assert fr.statistics_distances(observed, clips)["nearest_frame_mse"] == pytest.approx(
+            row["nearest_frame_mse"], rel=1e-5)

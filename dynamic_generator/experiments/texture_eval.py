@@ -67,9 +67,7 @@ def _train_for_eval(method, config, lds_config, run_path, how):
     run = runs.RunDirectory(run_path)
     num_frames = 2 * config.num_frames
     if method == "lds":
-        metrics = train_lds(config, run_path, lds_config)[0][1]
-        lds = lds_baseline.LinearDynamicalSystem.load(os.path.join(run.checkpoint_dir, LDS_FILE))
-        return metrics, lds.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
+        return train_lds(config, run_path, lds_config)[0][1], evaluation_clips(method, run_path, num_frames)
     before = run.read_metrics()
     start = time.perf_counter()
     metrics = (train_mocogan if method == "mocogan" else train_texture)(config, run_path)[0][1]
@@ -78,10 +76,27 @@ def _train_for_eval(method, config, lds_config, run_path, how):
         # Wall-clock of the sessions that trained (a resumed run adds to what its earlier sessions took).
         metrics["train_seconds"] = before.get("train_seconds", 0.0) + seconds
         run.write_metrics(metrics)
+    return metrics, evaluation_clips(method, run_path, num_frames, how)
+
+def evaluation_clips(method, run_path, num_frames, how=None):
+    """The clips the table measures from a trained run of `method` (`dg`, `lds` or `mocogan`) at `run_path`.
+
+    `EVAL_NUM_SAMPLES` clips of `num_frames` frames (the table: twice the observed length) from noise seed
+    `EVAL_SEED`; `how`: the dynamic generator's start and burn-in (default `train.synthesis_start()`, §4.1's). The
+    benchmarks that look at the table's samples again (dg_replay, fooling_rate_by_length) call this, so they see the
+    same clips.
+
+    Returns:
+      float32 [EVAL_NUM_SAMPLES, num_frames, height, width, 3] in [-1, 1].
+    """
+    if method == "lds":
+        checkpoint_dir = runs.RunDirectory(run_path).checkpoint_dir
+        lds = lds_baseline.LinearDynamicalSystem.load(os.path.join(checkpoint_dir, LDS_FILE))
+        return lds.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
     if method == "mocogan":
-        return metrics, restore_mocogan(run_path)[1].synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
+        return restore_mocogan(run_path)[1].synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED)
     _, trainer = restore_trainer(run_path)
-    return metrics, trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED, **how)
+    return trainer.synthesize(EVAL_NUM_SAMPLES, num_frames, seed=EVAL_SEED, **(how or synthesis_start()))
 
 def write_samples(directory, observed, synthesised):
     """What the table measured, for people to look at; returns the paths written.
