@@ -390,10 +390,11 @@ def checkpoint_candidates(directory):
     (also one it names only as `model_checkpoint_path`, as a hand-written state file does) and any
     `ckpt-<step>.index` in the folder that it does not list (a state file lost, or copied without them, or a save
     killed between its files and the state file: TF writes the index only once the data is complete)."""
-    state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
+    if not os.path.isdir(directory):
+        return []
+    state = tf.train.get_checkpoint_state(directory)
     listed = [*state.all_model_checkpoint_paths, state.model_checkpoint_path] if state else []
-    present = [os.path.join(directory, name[:-len(".index")]) for name in
-               (os.listdir(directory) if os.path.isdir(directory) else ())
+    present = [os.path.join(directory, name[:-len(".index")]) for name in os.listdir(directory)
                if re.fullmatch(rf"{CHECKPOINT_NAME}-\d+\.index", name)]
     unique = {os.path.normpath(os.path.join(directory, path)) for path in [*listed, *present] if path}
     return sorted(unique, key=_checkpoint_step, reverse=True)

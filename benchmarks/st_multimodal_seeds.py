@@ -9,7 +9,6 @@ and as mean ± std over seeds, the error of the `all` row (every test utterance)
 loudness) and A→V, then the paper's mean over its ten phrases (OuluVS), and writes it to `<workdir>/seeds.json`.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -32,12 +31,10 @@ DIRECTIONS = (("v2a", "V→A"), ("v2a_loudness", "V→A loudness"), ("a2v", "A�
 
 def run(seed, extra):
     workdir = os.path.join(FLAGS.workdir, f"seed{seed}")
-    metrics = os.path.join(workdir, "metrics.json")
-    if not os.path.isfile(metrics) or "all_v2a_ours" not in runs.RunDirectory(workdir).read_metrics():
+    if "all_v2a_ours" not in runs.RunDirectory(workdir).read_metrics():  # Not run, or not evaluated yet.
         subprocess.run([sys.executable, os.path.join(REPO, "main.py"), "--experiment", "st_multimodal", "--seed",
                         str(seed), "--workdir", workdir, *extra], check=True)
-    with open(metrics) as handle:
-        return json.load(handle)
+    return runs.RunDirectory(workdir).read_metrics()
 
 
 def main(argv):
